@@ -1,0 +1,55 @@
+# juanji: `make lab` to open the notebooks, `make test` to check everything.
+# See README.md. Every target first runs kernels/install.sh, which does
+# nothing (in seconds) when all is already set up.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Where `make lab` listens. The token is random unless JUPYTER_TOKEN is set.
+HOST ?= 127.0.0.1
+PORT ?= 8888
+# Notebooks `make test` executes (all by default).
+NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)
+
+.PHONY: help install lab test test-full vet go-test go-test-full notebooks notebooks-full
+
+help:
+	@echo "make lab        set up (kernels/install.sh), then start Jupyter on notebooks/ at http://$(HOST):$(PORT)"
+	@echo "make test       set up, go vet, go test -short, then run every notebook in quick mode and check its outputs"
+	@echo "make test-full  the same with the long Go tests and full-size notebooks (slow)"
+	@echo "make install    only the set-up: GoNB kernel, goimports, gopls, Jupyter"
+
+install:
+	@kernels/install.sh
+
+# JupyterLab when it is installed, else the classic Notebook (Debian's).
+lab: install
+	@set -euo pipefail; \
+	token=$${JUPYTER_TOKEN:-$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}; \
+	if jupyter lab --version >/dev/null 2>&1; then app=lab; cfg=ServerApp; else app=notebook; cfg=NotebookApp; fi; \
+	args=(--no-browser --ip="$(HOST)" --port="$(PORT)" --$$cfg.port_retries=0); \
+	if [[ $$(id -u) == 0 ]]; then args+=(--allow-root); fi; \
+	echo; \
+	echo "  Jupyter $$app on notebooks/ -- open:  http://$(HOST):$(PORT)/?token=$$token"; \
+	echo "  (Ctrl-C to stop; PORT=8890 make lab for another port)"; \
+	echo; \
+	cd notebooks && JUPYTER_TOKEN="$$token" exec jupyter $$app "$${args[@]}"
+
+test: install vet go-test notebooks
+
+test-full: install vet go-test-full notebooks-full
+
+vet:
+	go vet ./...
+
+go-test:
+	go test -short ./...
+
+go-test-full:
+	go test ./...
+
+notebooks: install
+	@JUANJI_QUICK=1 kernels/run-notebooks.sh $(NOTEBOOKS)
+
+notebooks-full: install
+	@JUANJI_QUICK=0 kernels/run-notebooks.sh $(NOTEBOOKS)
