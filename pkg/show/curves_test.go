@@ -1,0 +1,157 @@
+package show
+
+import (
+	"bytes"
+	"image/png"
+	"math"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/plot/plotter"
+)
+
+// lenetCurves are curves shaped like the document's LeNet run: two flat
+// epochs near chance, then the jump.
+func lenetCurves() []Series {
+	loss := []float64{2.31, 2.30, 1.2, 0.45, 0.25, 0.18, 0.14, 0.12, 0.10, 0.09, 0.08, 0.07, 0.065, 0.06, 0.055, 0.05}
+	train := make([]float64, len(loss))
+	test := make([]float64, len(loss))
+	for i, l := range loss {
+		train[i] = math.Min(0.99, 1-l/2.5)
+		test[i] = math.Min(0.985, 1-l/2.4)
+	}
+	return []Series{
+		{Name: "train loss", Values: loss},
+		{Name: "train accuracy", Values: train},
+		{Name: "test accuracy", Values: test},
+	}
+}
+
+func TestCurvesPNGSize(t *testing.T) {
+	tests := []struct {
+		name         string
+		panels       []Panel
+		wantW, wantH int
+	}{
+		{"one panel", []Panel{{XLabel: "epochs", Series: lenetCurves()}}, 576, 432},
+		{"two panels side by side", []Panel{
+			{Title: "LeNet", XLabel: "epochs", Series: lenetCurves()},
+			{Title: "LeNet + batch norm", XLabel: "epochs", Series: lenetCurves()},
+		}, 1152, 432},
+		{"one epoch", []Panel{{Series: []Series{{Name: "loss", Values: []float64{2.3}}}}}, 576, 432},
+		{"NaN and Inf are skipped", []Panel{{Series: []Series{{Name: "loss", Values: []float64{2.3, math.NaN(), 1, math.Inf(1)}}}}}, 576, 432},
+		{"a series without values", []Panel{{Series: []Series{{Name: "loss"}}}}, 576, 432},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, err := CurvesPNG(tt.panels...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w, h := img.Bounds().Dx(), img.Bounds().Dy(); w != tt.wantW || h != tt.wantH {
+				t.Errorf("PNG is %d×%d, want %d×%d", w, h, tt.wantW, tt.wantH)
+			}
+		})
+	}
+}
+
+func TestCurvesSVG(t *testing.T) {
+	data, err := CurvesSVG(Panel{Title: "LeNet", XLabel: "epochs", Series: lenetCurves()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := string(data)
+	for _, want := range []string{"<svg", "epochs", "train loss", "train accuracy", "test accuracy", "LeNet"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("SVG has no %q", want)
+		}
+	}
+	for _, unwanted := range []string{"<script", "http://cdn", "https://"} {
+		if strings.Contains(svg, unwanted) {
+			t.Errorf("SVG contains %q: it must be static and offline", unwanted)
+		}
+	}
+}
+
+func TestCurvesErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		panels  []Panel
+		wantErr string
+	}{
+		{"no panels", nil, "no panels"},
+		{"panel without series", []Panel{{Title: "empty"}}, `panel 1 ("empty"): no series`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := CurvesPNG(tt.panels...); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("CurvesPNG: error %v, want one containing %q", err, tt.wantErr)
+			}
+			if _, err := CurvesSVG(tt.panels...); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("CurvesSVG: error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestBestLegendCorner(t *testing.T) {
+	rising := []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
+	falling := []float64{1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0}
+	tests := []struct {
+		name          string
+		series        [][]float64
+		wantTop, left bool
+	}{
+		{"the document's curves leave the upper right free", [][]float64{lenetCurves()[0].Values, lenetCurves()[1].Values, lenetCurves()[2].Values}, true, false},
+		{"rising line: upper left", [][]float64{rising}, true, true},
+		{"crossing lines: every corner is crossed, upper right comes first", [][]float64{rising, falling}, true, false},
+		{"falling line and a line along the top: lower left", [][]float64{falling, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}, false, true},
+		{"falling line: upper right", [][]float64{falling}, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var all []plotter.XYs
+			for _, values := range tt.series {
+				all = append(all, finitePoints(values))
+			}
+			top, left := bestLegendCorner(all)
+			if top != tt.wantTop || left != tt.left {
+				t.Errorf("legend corner top=%v left=%v, want top=%v left=%v", top, left, tt.wantTop, tt.left)
+			}
+		})
+	}
+}
+
+func TestNiceTicks(t *testing.T) {
+	epochs := niceTicks{maxTicks: 10, whole: true}
+	values := niceTicks{maxTicks: 8}
+	tests := []struct {
+		ticker niceTicks
+		lo, hi float64
+		want   string
+	}{
+		{epochs, 1, 5, "1 2 3 4 5"},
+		{epochs, 1, 16, "2 4 6 8 10 12 14 16"},
+		{epochs, 1, 100, "10 20 30 40 50 60 70 80 90 100"},
+		{epochs, 0.5, 1.5, "1"},
+		{values, 0.05, 2.31, "0.5 1.0 1.5 2.0"},
+		{values, 0, 1, "0.0 0.2 0.4 0.6 0.8 1.0"},
+		{values, 0.1, 0.99, "0.2 0.4 0.6 0.8"},
+		{values, 0, 100, "0 20 40 60 80 100"},
+		{values, -0.3, 0.4, "-0.3 -0.2 -0.1 0.0 0.1 0.2 0.3 0.4"},
+		{values, 0, 0.02, "0.0000 0.0025 0.0050 0.0075 0.0100 0.0125 0.0150 0.0175 0.0200"},
+	}
+	for _, tt := range tests {
+		var labels []string
+		for _, tick := range tt.ticker.Ticks(tt.lo, tt.hi) {
+			labels = append(labels, tick.Label)
+		}
+		if got := strings.Join(labels, " "); got != tt.want {
+			t.Errorf("ticks for [%g,%g] = %q, want %q", tt.lo, tt.hi, got, tt.want)
+		}
+	}
+}
