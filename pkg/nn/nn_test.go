@@ -1,0 +1,209 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// testBackend is the pure-Go backend, with unlimited workers (SimpleGo v0.26.0 can deadlock
+// on graphs with parallel branches otherwise).
+// One backend for all tests: tensors cannot move between backend instances.
+var testBackend = sync.OnceValue(func() func(testing.TB) backends.Backend {
+	b, err := backends.NewWithConfig("go:parallelism=-1")
+	return func(t testing.TB) backends.Backend {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+})()
+
+// randTensor returns a float64 tensor of the given dims with values in [-1, 1).
+func randTensor(seed uint64, dims ...int) *tensors.Tensor {
+	r := rand.New(rand.NewPCG(seed, 7))
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 2*r.Float64() - 1
+	}
+	return tensors.FromFlatDataAndDimensions(v, dims...)
+}
+
+func flat(t *tensors.Tensor) []float64 {
+	out := make([]float64, t.Shape().Size())
+	tensors.MustConstFlatData(t, func(f []float64) { copy(out, f) })
+	return out
+}
+
+// assertClose fails when two flat slices differ by more than tol (relative to magnitude).
+func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: got %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if d := math.Abs(got[i] - want[i]); d > tol*(1+math.Abs(want[i])) || math.IsNaN(got[i]) {
+			t.Fatalf("%s: value %d = %.8g, want %.8g (diff %.3g)", what, i, got[i], want[i], d)
+		}
+	}
+}
+
+func ctxWithImpl(impl string) *context.Context {
+	ctx := context.New()
+	ctx.SetParam(ParamImpl, impl)
+	return ctx
+}
+
+func TestDotGeneralVJPMatchesLibrary(t *testing.T) {
+	backend := testBackend(t)
+	tests := []struct {
+		name             string
+		lhsDims, rhsDims []int
+		lc, lb, rc, rb   []int
+	}{
+		{"matmul", []int{4, 3}, []int{3, 5}, []int{1}, nil, []int{0}, nil},
+		{"matmul-transposed-rhs", []int{4, 3}, []int{5, 3}, []int{1}, nil, []int{1}, nil},
+		{"contract-first", []int{3, 4}, []int{3, 5}, []int{0}, nil, []int{0}, nil},
+		{"batched", []int{2, 4, 3}, []int{2, 3, 5}, []int{2}, []int{0}, []int{1}, []int{0}},
+		{"batch-last", []int{4, 3, 2}, []int{5, 3, 2}, []int{1}, []int{2}, []int{1}, []int{2}},
+		{"two-contracting-out-of-order", []int{2, 3, 4}, []int{4, 5, 3}, []int{1, 2}, nil, []int{2, 0}, nil},
+		{"conv-weight-grad-shape", []int{2, 6, 3}, []int{2, 6, 4}, []int{0, 1}, nil, []int{0, 1}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lhs, rhs := randTensor(1, tc.lhsDims...), randTensor(2, tc.rhsDims...)
+			build := func(useLibrary bool) func(l, r *graph.Node) []*graph.Node {
+				return func(l, r *graph.Node) []*graph.Node {
+					out := graph.DotGeneral(l, tc.lc, tc.lb, r, tc.rc, tc.rb)
+					// A non-uniform weighting so every output position matters.
+					w := graph.Sin(graph.Iota(l.Graph(), out.Shape(), 0))
+					loss := graph.ReduceAllSum(graph.Mul(out, graph.AddScalar(w, 1.5)))
+					if useLibrary {
+						saved := graph.VJPRegistration[graph.NodeTypeDotGeneral]
+						graph.VJPRegistration[graph.NodeTypeDotGeneral] = libraryDotGeneralVJP
+						defer func() { graph.VJPRegistration[graph.NodeTypeDotGeneral] = saved }()
+					}
+					return graph.Gradient(loss, l, r)
+				}
+			}
+			ours := graph.MustExecOnceN(backend, build(false), lhs, rhs)
+			lib := graph.MustExecOnceN(backend, build(true), lhs, rhs)
+			assertClose(t, "dL/dlhs", flat(ours[0]), flat(lib[0]), 1e-9)
+			assertClose(t, "dL/drhs", flat(ours[1]), flat(lib[1]), 1e-9)
+		})
+	}
+}
+
+// TestPortableMatchesNativeForward compares the two implementations' forward values on the
+// pure-Go backend, which runs the native ops forward (it cannot differentiate them).
+func TestPortableMatchesNativeForward(t *testing.T) {
+	backend := testBackend(t)
+	tests := []struct {
+		name         string
+		op           func(ctx *context.Context, x, k *graph.Node) *graph.Node
+		xDims, kDims []int
+	}{
+		{"conv 5x5 pad 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 2) }, []int{2, 1, 8, 8}, []int{3, 1, 5, 5}},
+		{"conv 3x3 stride 2 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 1) }, []int{2, 3, 7, 7}, []int{4, 3, 3, 3}},
+		{"conv 1x1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 0) }, []int{2, 3, 5, 5}, []int{4, 3, 1, 1}},
+		{"conv 1x1 stride 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 0) }, []int{2, 3, 6, 6}, []int{4, 3, 1, 1}},
+		{"conv 11x11 stride 4 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 4, 1) }, []int{1, 1, 30, 30}, []int{2, 1, 11, 11}},
+		{"avgpool 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 2, 2, 0) }, []int{2, 3, 8, 8}, []int{1}},
+		{"avgpool 3 stride 2 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 3, 2, 1) }, []int{2, 3, 7, 7}, []int{1}},
+		{"maxpool 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 2, 2, 0) }, []int{2, 3, 8, 8}, []int{1}},
+		{"maxpool 3 stride 1 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 1, 1) }, []int{2, 3, 6, 6}, []int{1}},
+		{"maxpool 3 stride 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 2, 0) }, []int{2, 3, 9, 9}, []int{1}},
+		{"maxpool 3 stride 2 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 2, 1) }, []int{1, 2, 8, 8}, []int{1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x, k := randTensor(3, tc.xDims...), randTensor(4, tc.kDims...)
+			run := func(impl string) []float64 {
+				ctx := ctxWithImpl(impl)
+				out := graph.MustExecOnce(backend, func(x, k *graph.Node) *graph.Node { return tc.op(ctx, x, k) }, x, k)
+				return flat(out)
+			}
+			assertClose(t, tc.name, run("portable"), run("native"), 1e-9)
+		})
+	}
+}
+
+// TestPortableGradientsFiniteDifferences checks the portable path's gradients against
+// central finite differences, in float64.
+func TestPortableGradientsFiniteDifferences(t *testing.T) {
+	backend := testBackend(t)
+	ctx := ctxWithImpl("portable")
+	tests := []struct {
+		name         string
+		op           func(x, k *graph.Node) *graph.Node
+		xDims, kDims []int
+	}{
+		{"conv 3x3 pad 1", func(x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 1) }, []int{2, 2, 5, 5}, []int{3, 2, 3, 3}},
+		{"conv 3x3 stride 2 pad 1", func(x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 1) }, []int{1, 2, 6, 6}, []int{2, 2, 3, 3}},
+		{"conv 1x1", func(x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 0) }, []int{2, 3, 3, 3}, []int{2, 3, 1, 1}},
+		{"avgpool 2", func(x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 2, 2, 0) }, []int{1, 2, 4, 4}, []int{1}},
+		{"avgpool 3 stride 2 pad 1", func(x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 3, 2, 1) }, []int{1, 2, 5, 5}, []int{1}},
+		{"maxpool 3 stride 1 pad 1", func(x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 1, 1) }, []int{1, 2, 4, 4}, []int{1}},
+		{"maxpool 2", func(x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 2, 2, 0) }, []int{1, 2, 4, 4}, []int{1}},
+		{"linear", func(x, k *graph.Node) *graph.Node { return LinearOp(x, k, nil) }, []int{3, 4}, []int{2, 4}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x, k := randTensor(5, tc.xDims...), randTensor(6, tc.kDims...)
+			weights := randTensor(7, 256)
+			lossOf := func(x, k *graph.Node) *graph.Node {
+				out := tc.op(x, k)
+				w := graph.Slice(graph.Const(x.Graph(), weights), graph.AxisRange(0, out.Shape().Size()))
+				return graph.ReduceAllSum(graph.Mul(graph.Reshape(out, -1), w))
+			}
+			grads := graph.MustExecOnceN(backend, func(x, k *graph.Node) []*graph.Node {
+				return graph.Gradient(lossOf(x, k), x, k)
+			}, x, k)
+			lossExec := graph.MustNewExec(backend, lossOf)
+			eval := func(xv, kv []float64) float64 {
+				out := lossExec.MustExec(tensors.FromFlatDataAndDimensions(xv, tc.xDims...), tensors.FromFlatDataAndDimensions(kv, tc.kDims...))
+				return tensors.ToScalar[float64](out[0])
+			}
+			const h = 1e-6
+			for which, inputs := range [][]float64{flat(x), flat(k)} {
+				if which == 1 && len(tc.kDims) == 1 {
+					continue // pooling has no kernel
+				}
+				numeric := make([]float64, len(inputs))
+				for i := range inputs {
+					orig := inputs[i]
+					inputs[i] = orig + h
+					var plus, minus float64
+					if which == 0 {
+						plus = eval(inputs, flat(k))
+					} else {
+						plus = eval(flat(x), inputs)
+					}
+					inputs[i] = orig - h
+					if which == 0 {
+						minus = eval(inputs, flat(k))
+					} else {
+						minus = eval(flat(x), inputs)
+					}
+					inputs[i] = orig
+					numeric[i] = (plus - minus) / (2 * h)
+				}
+				assertClose(t, []string{"dL/dx", "dL/dkernel"}[which], flat(grads[which]), numeric, 1e-5)
+			}
+		})
+	}
+}
+
+func sqrt(x float64) float64 { return math.Sqrt(x) }

@@ -1,0 +1,201 @@
+package train_test
+
+import (
+	"bytes"
+	stdcontext "context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego"
+	"github.com/juanji/juanji/pkg/data"
+	"github.com/juanji/juanji/pkg/models"
+	"github.com/juanji/juanji/pkg/nn"
+	"github.com/juanji/juanji/pkg/train"
+)
+
+var backend = sync.OnceValue(func() backends.Backend {
+	b, err := backends.NewWithConfig("go:parallelism=-1")
+	if err != nil {
+		panic(err)
+	}
+	return b
+})
+
+func mnist(t *testing.T, n int, trainSplit bool) *data.Dataset {
+	t.Helper()
+	ds, err := data.MNIST(filepath.Join(t.TempDir(), "data"), trainSplit, data.WithProgress(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds.Subset(n)
+}
+
+// TestFitLeNetShortRun trains the document's LeNet briefly and checks the history, the
+// per-epoch lines and the checkpoint round trip.
+func TestFitLeNetShortRun(t *testing.T) {
+	trainDS, testDS := mnist(t, 1000, true), mnist(t, 200, false)
+	trainer := train.NewTrainer(backend(), models.LeNet(), train.SGD{LR: 0.9}, 42)
+	var out bytes.Buffer
+	calls := 0
+	h, err := trainer.Fit(stdcontext.Background(), train.FitConfig{
+		Epochs: 3, Device: "cpu", Out: &out, EvalTrain: true,
+		Train:   data.NewLoader(trainDS, 100, true, data.WithSeed(1)),
+		Test:    data.NewLoader(testDS, 100, false),
+		OnEpoch: func(*train.History) { calls++ },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Epochs) != 3 || calls != 3 {
+		t.Fatalf("history has %d epochs, OnEpoch called %d times; want 3 and 3", len(h.Epochs), calls)
+	}
+	line := regexp.MustCompile(`^epoch \d/3: loss \d\.\d{4} train data accuracy 0\.\d{4} test data accuracy 0\.\d{4} \| \d+\.\d s, \d+\.\d examples/sec on cpu$`)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want 3 lines, got:\n%s", out.String())
+	}
+	for _, l := range lines {
+		if !line.MatchString(l) {
+			t.Errorf("epoch line %q does not read like the document's", l)
+		}
+	}
+	for _, e := range h.Epochs {
+		if math.IsNaN(e.Loss) || e.TrainAcc < 0 || e.TrainAcc > 1 || e.TestAcc < 0 || e.TestAcc > 1 || e.ImagesSec <= 0 {
+			t.Errorf("implausible epoch stats %+v", e)
+		}
+	}
+
+	// Checkpoint round trip: a fresh trainer loading the file predicts exactly the same.
+	images, _ := data.NewLoader(testDS, 100, false).First()
+	before, err := trainer.Logits(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "lenet.ckpt")
+	if err := trainer.Save(path, h); err != nil {
+		t.Fatal(err)
+	}
+	fresh := train.NewTrainer(backend(), models.LeNet(), train.SGD{LR: 0.9}, 7)
+	h2, err := fresh.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h2.Epochs) != 3 || h2.Last().TestAcc != h.Last().TestAcc {
+		t.Errorf("history after load: %+v, want %+v", h2.Last(), h.Last())
+	}
+	after, err := fresh.Logits(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(before.Value().([][]float32)[0], after.Value().([][]float32)[0]) {
+		t.Errorf("loaded model predicts differently")
+	}
+
+	// A damaged file is refused, naming the problem.
+	raw, _ := os.ReadFile(path)
+	for name, bad := range map[string][]byte{"truncated": raw[:len(raw)/2], "flipped": flipByte(raw, len(raw)/2), "empty": nil} {
+		p := filepath.Join(t.TempDir(), name+".ckpt")
+		_ = os.WriteFile(p, bad, 0o644)
+		if _, err := fresh.Load(p); !errors.Is(err, train.ErrCorruptCheckpoint) {
+			t.Errorf("%s checkpoint: got error %v, want ErrCorruptCheckpoint", name, err)
+		}
+	}
+}
+
+func flipByte(b []byte, i int) []byte {
+	c := slices.Clone(b)
+	c[i] ^= 0xff
+	return c
+}
+
+// TestFitStopsOnNaN: a learning rate far too high makes the loss non-finite; Fit stops at that
+// step and says where.
+func TestFitStopsOnNaN(t *testing.T) {
+	trainer := train.NewTrainer(backend(), models.LeNet(), train.SGD{LR: 3e38}, 1)
+	h, err := trainer.Fit(stdcontext.Background(), train.FitConfig{
+		Epochs: 5, Out: &bytes.Buffer{},
+		Train: data.NewLoader(mnist(t, 500, true), 100, true, data.WithSeed(1)),
+	})
+	var nf *train.NonFiniteLossError
+	if !errors.As(err, &nf) {
+		t.Fatalf("got error %v, want a NonFiniteLossError", err)
+	}
+	if nf.Epoch < 1 || nf.Step < 1 || !strings.Contains(err.Error(), "learning rate") {
+		t.Errorf("error does not say where or why: %v", err)
+	}
+	if len(h.Epochs) != nf.Epoch-1 {
+		t.Errorf("history keeps %d epochs, want %d", len(h.Epochs), nf.Epoch-1)
+	}
+}
+
+// TestFitInterrupt: cancelling (what Ctrl-C or GoNB's stop button does) ends training after
+// the current step and keeps the completed epochs.
+func TestFitInterrupt(t *testing.T) {
+	ctx, cancel := stdcontext.WithCancel(stdcontext.Background())
+	trainer := train.NewTrainer(backend(), models.LeNet(), train.SGD{LR: 0.5}, 1)
+	h, err := trainer.Fit(ctx, train.FitConfig{
+		Epochs: 10, Out: &bytes.Buffer{},
+		Train:   data.NewLoader(mnist(t, 200, true), 100, true),
+		OnEpoch: func(h *train.History) { cancel() },
+	})
+	if !errors.Is(err, train.ErrInterrupted) {
+		t.Fatalf("got %v, want ErrInterrupted", err)
+	}
+	if len(h.Epochs) != 1 {
+		t.Errorf("history keeps %d epochs, want 1", len(h.Epochs))
+	}
+}
+
+// TestOverfitSmallBatch: every model of the document takes training steps on the pure-Go
+// backend with finite, decreasing loss on a batch it can memorize.
+func TestOverfitSmallBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ResNet-18 steps take a while on the pure-Go backend")
+	}
+	tests := []struct {
+		name  string
+		model nn.Layer
+		c, hw int
+		lr    float64
+		steps int
+		// ratio bounds last loss / first loss; sigmoid LeNet memorizes slowly.
+		ratio float64
+	}{
+		{"TrashNet", models.TrashNet(), 3, 32, 0.05, 8, 0.5},
+		{"ResNet18", models.ResNet18(3), 3, 32, 0.05, 8, 0.8},
+		{"LeNet", models.LeNet(), 1, 28, 0.1, 30, 0.9},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := data.SyntheticCIFAR10(16, 3, true)
+			if tc.c == 1 {
+				ds = mnist(t, 16, true)
+			}
+			images, labels := data.NewLoader(ds, 16, false).First()
+			trainer := train.NewTrainer(backend(), tc.model, train.SGD{LR: tc.lr, Momentum: 0.9}, 1)
+			var losses []float64
+			for range tc.steps {
+				loss, _, err := trainer.Step(images, labels)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if math.IsNaN(loss) || math.IsInf(loss, 0) {
+					t.Fatalf("non-finite loss after %d steps: %v", len(losses), losses)
+				}
+				losses = append(losses, loss)
+			}
+			if !(losses[len(losses)-1] < tc.ratio*losses[0]) {
+				t.Errorf("loss did not decrease: %v", losses)
+			}
+			t.Logf("%s losses: %.3f", tc.name, losses)
+		})
+	}
+}
