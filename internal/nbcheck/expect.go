@@ -13,4 +13,28 @@ package main
 // JUANJI_QUICK=1, where the data and epochs are cut.
 var expectations = map[string]Expect{
 	"00_hello": {Text: []string{`^juanji \| mode: (full|quick)`, `edges found: \d+ of \d+ pixels`}, Images: 1},
+	"01_lenet_mnist": {
+		Text: []string{`^juanji \| mode: (full|quick)`, `^labels: `, `tensor\(\[\[\d, \d`, `accuracy: \t 1\.0`,
+			`\(1\): Conv2d\(1, 6, kernel_size=\(5, 5\), stride=\(1, 1\), padding=\(2, 2\)\)`, `parameters: 61706`,
+			`Conv2d output shape:\t \[1 6 28 28\]`, `^epoch 1/\d+: loss \d\.\d+ train data accuracy`, `saved \d+ epochs`},
+		Images: 4,
+		Floors: []Floor{{`test data accuracy ([0-9.]+)`, 0.98, 0.05}},
+	},
+	"02_classic_cnns": {
+		Text: []string{`^juanji \| mode: (full|quick)`, `== AlexNet: 46764746 parameters`, `== VGG-11: \d+ parameters`,
+			`== NiN: \d+ parameters`, `== GoogLeNet: \d+ parameters`, `Linear output shape:\t \[1 10\]`,
+			`^network\s+parameters\s+s per epoch`, `^GoogLeNet /8 @56\s+\d+`},
+	},
+	"03_batch_norm": {
+		Text: []string{`^juanji \| mode: (full|quick)`, `feature 0: μ_B = 3\.000, σ²_B = 3\.500`, `nn.BatchNorm1d\(2\), training mode:`,
+			`BatchNorm2d\(6, eps=1e-05, momentum=0\.1`, `^LeNet \+ batch norm, lr 1\.0`, `^epoch 1/\d+: loss`},
+		Images: 1,
+		Floors: []Floor{{`test data accuracy ([0-9.]+)`, 0.95, 0.5}},
+	},
+	"04_resnet_cifar10": {
+		Text: []string{`^juanji \| mode: (full|quick)`, `^(cuda:\d|cpu)`, `shape of images: \[100 3 32 32\], shape of labels: \[100\]`,
+			`^\[4 3 6 6\]$`, `^\[4 6 3 3\]$`, `^\[4 10\]$`, `parameters: 133514`, `^第1轮 训练集正确率:`,
+			`last epoch test accuracy: document`, `ResNet-18 parameters: 11\d{6}`, `labels: `},
+		Images: 2,
+	},
 }

@@ -26,7 +26,7 @@ func syntheticBatch(b, c, h, w, classes int, seed uint64) (*tensors.Tensor, *ten
 }
 
 func benchTrainStep(b *testing.B, model nn.Layer, batch, c, hw int) {
-	backend, err := backends.NewWithConfig("go:parallelism=-1,ops_parallel")
+	backend, err := backends.NewWithConfig("go:parallelism=-1")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,3 +45,7 @@ func benchTrainStep(b *testing.B, model nn.Layer, batch, c, hw int) {
 }
 
 func BenchmarkLeNetTrainStep(b *testing.B) { benchTrainStep(b, LeNet(), 100, 1, 28) }
+
+func BenchmarkTrashNetTrainStep(b *testing.B) { benchTrainStep(b, TrashNet(), 100, 3, 32) }
+
+func BenchmarkResNet18TrainStep(b *testing.B) { benchTrainStep(b, ResNet18(3), 128, 3, 32) }

@@ -11,14 +11,17 @@ import (
 // The networks the document names after LeNet ("以上都是在 LeNet 基础上做加强"), as d2l
 // (《动手学深度学习》) builds them for one-channel images and 10 classes. Each factory takes a
 // width divisor: 1 builds d2l's network exactly (parameter counts equal PyTorch's); a larger
-// divisor narrows every layer so the network trains on a laptop CPU in minutes.
+// divisor narrows every layer so the network trains on a laptop CPU in minutes. AlexNet and VGG
+// also take the input size (d2l: 224), which fixes the size of their first linear layer.
 
 // narrow divides a channel count by div, keeping at least 1.
 func narrow(c, div int) int { return max(1, c/max(1, div)) }
 
-// AlexNet is d2l's AlexNet for 1×224×224 inputs (width divisor div; 1 = d2l's).
-func AlexNet(div int) *nn.SequentialLayer {
+// AlexNet is d2l's AlexNet for 1×size×size inputs (d2l: size 224; width divisor div, 1 = d2l's).
+func AlexNet(div, size int) *nn.SequentialLayer {
 	c1, c2, c3, f := narrow(96, div), narrow(256, div), narrow(384, div), narrow(4096, div)
+	pool := func(n int) int { return (n-3)/2 + 1 }
+	spatial := pool(pool(pool((size+2-11)/4 + 1))) // conv 11/4/1, then three 3/2 max pools
 	return nn.Sequential(
 		nn.Conv2d(1, c1, 11).Stride(4).Padding(1), nn.ReLU(),
 		nn.MaxPool2d(3, 2, 0),
@@ -29,7 +32,7 @@ func AlexNet(div int) *nn.SequentialLayer {
 		nn.Conv2d(c3, c2, 3).Padding(1), nn.ReLU(),
 		nn.MaxPool2d(3, 2, 0),
 		nn.Flatten(),
-		nn.Linear(c2*5*5, f), nn.ReLU(), nn.Dropout(0.5),
+		nn.Linear(c2*spatial*spatial, f), nn.ReLU(), nn.Dropout(0.5),
 		nn.Linear(f, f), nn.ReLU(), nn.Dropout(0.5),
 		nn.Linear(f, 10),
 	)
@@ -42,8 +45,9 @@ type VGGBlock struct{ Convs, Channels int }
 // VGG11Arch is VGG-11's stages: ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)).
 var VGG11Arch = []VGGBlock{{1, 64}, {1, 128}, {2, 256}, {2, 512}, {2, 512}}
 
-// VGG builds d2l's vgg(conv_arch) for 1×224×224 inputs, each stage's channels divided by div.
-func VGG(arch []VGGBlock, div int) *nn.SequentialLayer {
+// VGG builds d2l's vgg(conv_arch) for 1×size×size inputs (d2l: 224), each stage's channels
+// divided by div.
+func VGG(arch []VGGBlock, div, size int) *nn.SequentialLayer {
 	var layers []nn.Layer
 	in := 1
 	for _, b := range arch {
@@ -57,7 +61,7 @@ func VGG(arch []VGGBlock, div int) *nn.SequentialLayer {
 		layers = append(layers, nn.Sequential(block...))
 	}
 	f := narrow(4096, div)
-	spatial := 224 >> len(arch)
+	spatial := size >> len(arch)
 	layers = append(layers, nn.Flatten(),
 		nn.Linear(in*spatial*spatial, f), nn.ReLU(), nn.Dropout(0.5),
 		nn.Linear(f, f), nn.ReLU(), nn.Dropout(0.5),
@@ -65,8 +69,8 @@ func VGG(arch []VGGBlock, div int) *nn.SequentialLayer {
 	return nn.Sequential(layers...)
 }
 
-// VGG11 is VGG(VGG11Arch, div).
-func VGG11(div int) *nn.SequentialLayer { return VGG(VGG11Arch, div) }
+// VGG11 is VGG(VGG11Arch, div, size).
+func VGG11(div, size int) *nn.SequentialLayer { return VGG(VGG11Arch, div, size) }
 
 // ninBlock is d2l's nin_block: a k×k convolution then two 1×1 convolutions, each with ReLU.
 func ninBlock(in, out, k, stride, padding int) *nn.SequentialLayer {
@@ -77,7 +81,7 @@ func ninBlock(in, out, k, stride, padding int) *nn.SequentialLayer {
 	)
 }
 
-// NiN is d2l's Network in Network for 1×224×224 inputs (width divisor div).
+// NiN is d2l's Network in Network (d2l: 1×224×224 inputs; any size from 67 up works), width divisor div.
 func NiN(div int) *nn.SequentialLayer {
 	c1, c2, c3 := narrow(96, div), narrow(256, div), narrow(384, div)
 	return nn.Sequential(
@@ -127,7 +131,7 @@ func (b *InceptionBlock) String() string {
 	return nn.FormatContainer(fmt.Sprintf("Inception(in=%d, out=%d)", b.In, b.C1+b.C2b+b.C3b+b.C4), b.Children())
 }
 
-// GoogLeNet is d2l's GoogLeNet for 1×96×96 inputs (width divisor div).
+// GoogLeNet is d2l's GoogLeNet (d2l: 1×96×96 inputs; from 32 up works), width divisor div.
 func GoogLeNet(div int) *nn.SequentialLayer {
 	n := func(c int) int { return narrow(c, div) }
 	inc := func(in, c1 int, c2a, c2b, c3a, c3b, c4 int) *InceptionBlock {

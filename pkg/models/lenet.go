@@ -27,3 +27,19 @@ func LeNet() *nn.SequentialLayer {
 	nn.Apply(net, nn.XavierUniform)
 	return net
 }
+
+// LeNetBN is the document's LeNet with batch normalization after every convolution and
+// every hidden linear layer, before the sigmoid (d2l's placement).
+func LeNetBN() *nn.SequentialLayer {
+	net := nn.Sequential(
+		nn.Reshape(1, 28, 28), nn.Conv2d(1, 6, 5).Padding(2), nn.BatchNorm2d(6), nn.Sigmoid(),
+		nn.AvgPool2d(2, 2),
+		nn.Conv2d(6, 16, 5), nn.BatchNorm2d(16), nn.Sigmoid(),
+		nn.AvgPool2d(2, 2), nn.Flatten(),
+		nn.Linear(16*5*5, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
+		nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(),
+		nn.Linear(84, 10),
+	)
+	nn.Apply(net, nn.XavierUniform)
+	return net
+}

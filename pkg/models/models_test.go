@@ -56,11 +56,14 @@ func TestShapesOfNamedNetworks(t *testing.T) {
 		in      []int
 		lastOut string
 	}{
-		{"AlexNet", AlexNet(1), []int{1, 1, 224, 224}, "Linear output shape:\t [1 10]"},
-		{"VGG11", VGG11(1), []int{1, 1, 224, 224}, "Linear output shape:\t [1 10]"},
+		{"AlexNet", AlexNet(1, 224), []int{1, 1, 224, 224}, "Linear output shape:\t [1 10]"},
+		{"VGG11", VGG11(1, 224), []int{1, 1, 224, 224}, "Linear output shape:\t [1 10]"},
 		{"NiN", NiN(1), []int{1, 1, 224, 224}, "Flatten output shape:\t [1 10]"},
 		{"GoogLeNet", GoogLeNet(1), []int{1, 1, 96, 96}, "Linear output shape:\t [1 10]"},
 		{"ResNet18", ResNet18(1), []int{1, 1, 96, 96}, "Linear output shape:\t [1 10]"},
+		{"AlexNet narrow 112", nn.Sequential(nn.Upsample(4), AlexNet(8, 112)), []int{1, 1, 28, 28}, "Sequential output shape:\t [1 10]"},
+		{"VGG11 narrow 112", nn.Sequential(nn.Upsample(4), VGG11(16, 112)), []int{1, 1, 28, 28}, "Sequential output shape:\t [1 10]"},
+		{"LeNetBN", LeNetBN(), []int{2, 1, 28, 28}, "Linear output shape:\t [2 10]"},
 		{"LeNet", LeNet(), []int{1, 1, 28, 28}, "Linear output shape:\t [1 10]"},
 	}
 	for _, tc := range tests {

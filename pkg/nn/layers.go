@@ -306,3 +306,19 @@ func Dropout(p float64) Layer {
 		return graph.Where(keep, graph.DivScalar(x, 1-p), graph.ZerosLike(x))
 	}}
 }
+
+// Upsample is nn.Upsample(scale_factor=s, mode='nearest'): each pixel becomes an s×s block.
+// The networks d2l trains on 224×224 Fashion-MNIST get their input size this way from 28×28
+// images, inside the graph, without a resized copy of the dataset.
+func Upsample(s int) Layer {
+	return funcLayer{fmt.Sprintf("Upsample(scale_factor=%.1f, mode='nearest')", float64(s)), func(ctx *context.Context, x *graph.Node) *graph.Node {
+		if x.Rank() != 4 {
+			panic(fmt.Errorf("nn: Upsample at %s: expects input [N C H W], got %s", ctx.Scope(), x.Shape()))
+		}
+		d := x.Shape().Dimensions
+		b, c, h, w := d[0], d[1], d[2], d[3]
+		x = graph.Reshape(x, b, c, h, 1, w, 1)
+		x = graph.BroadcastToDims(x, b, c, h, s, w, s)
+		return graph.Reshape(x, b, c, h*s, w*s)
+	}}
+}

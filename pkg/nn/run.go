@@ -94,3 +94,17 @@ func tryBuild(fn func()) (err error) {
 	fn()
 	return nil
 }
+
+// ForwardTraining is Forward in training mode: batch norm normalizes with the batch's own
+// statistics and dropout drops.
+func ForwardTraining(backend backends.Backend, l Layer, x *tensors.Tensor) (*tensors.Tensor, error) {
+	ctx := context.New()
+	out, err := context.ExecOnce(backend, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
+		ctx.SetTraining(x.Graph(), true)
+		return l.Forward(ctx, x)
+	}, x)
+	if err != nil {
+		return nil, fmt.Errorf("nn: running %s on %s: %w", layerName(l), x.Shape(), err)
+	}
+	return out, nil
+}

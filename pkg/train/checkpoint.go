@@ -185,4 +185,3 @@ func (t *Trainer) Load(path string) (*History, error) {
 	}
 	return header.History, nil
 }
-

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/juanji/juanji/pkg/data"
+	"github.com/juanji/juanji/pkg/tensorboard"
 )
 
 // EpochStats are one epoch's figures, as the document prints them.
@@ -39,7 +40,9 @@ func (h *History) TrainAcc() []float64 {
 }
 
 // TestAcc returns the per-epoch test accuracies.
-func (h *History) TestAcc() []float64 { return h.column(func(e EpochStats) float64 { return e.TestAcc }) }
+func (h *History) TestAcc() []float64 {
+	return h.column(func(e EpochStats) float64 { return e.TestAcc })
+}
 
 func (h *History) column(f func(EpochStats) float64) []float64 {
 	out := make([]float64, len(h.Epochs))
@@ -75,6 +78,9 @@ type FitConfig struct {
 	Progress Progress
 	// OnEpoch, if set, is called after each epoch with the history so far (live plots).
 	OnEpoch func(h *History)
+	// TensorBoard, if set, receives the per-epoch scalars (loss, train/accuracy,
+	// test/accuracy, test/loss), the document's SummaryWriter.
+	TensorBoard *tensorboard.Writer
 }
 
 // Progress reports progress within an epoch.
@@ -143,11 +149,34 @@ func (t *Trainer) Fit(parent stdcontext.Context, cfg FitConfig) (*History, error
 		}
 		h.Epochs = append(h.Epochs, stats)
 		fmt.Fprintln(out, FormatEpoch(stats, cfg.Epochs, cfg.Device))
+		if err := writeScalars(cfg.TensorBoard, stats); err != nil {
+			return h, err
+		}
 		if cfg.OnEpoch != nil {
 			cfg.OnEpoch(h)
 		}
 	}
 	return h, nil
+}
+
+// writeScalars records one epoch in TensorBoard (nothing when w is nil).
+func writeScalars(w *tensorboard.Writer, s EpochStats) error {
+	if w == nil {
+		return nil
+	}
+	scalars := []struct {
+		tag   string
+		value float64
+	}{{"train/loss", s.Loss}, {"train/accuracy", s.TrainAcc}, {"test/loss", s.TestLoss}, {"test/accuracy", s.TestAcc}, {"train/images_per_sec", s.ImagesSec}}
+	for _, sc := range scalars {
+		if math.IsNaN(sc.value) {
+			continue
+		}
+		if err := w.AddScalar(sc.tag, sc.value, int64(s.Epoch)); err != nil {
+			return fmt.Errorf("train: writing TensorBoard scalars: %w", err)
+		}
+	}
+	return w.Flush()
 }
 
 // FormatEpoch is the per-epoch line Fit prints.

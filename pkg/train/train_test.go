@@ -3,7 +3,9 @@ package train_test
 import (
 	"bytes"
 	stdcontext "context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,8 +20,40 @@ import (
 	"github.com/juanji/juanji/pkg/data"
 	"github.com/juanji/juanji/pkg/models"
 	"github.com/juanji/juanji/pkg/nn"
+	"github.com/juanji/juanji/pkg/tensorboard"
 	"github.com/juanji/juanji/pkg/train"
 )
+
+// readTFRecords splits a TFRecord file into its records, checking both masked CRC32Cs.
+func readTFRecords(t *testing.T, path string) [][]byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := crc32.MakeTable(crc32.Castagnoli)
+	masked := func(b []byte) uint32 {
+		c := crc32.Checksum(b, table)
+		return ((c >> 15) | (c << 17)) + 0xa282ead8
+	}
+	var records [][]byte
+	for len(raw) > 0 {
+		if len(raw) < 12 {
+			t.Fatalf("truncated record header")
+		}
+		n := binary.LittleEndian.Uint64(raw[:8])
+		if masked(raw[:8]) != binary.LittleEndian.Uint32(raw[8:12]) {
+			t.Fatalf("bad length CRC")
+		}
+		body := raw[12 : 12+n]
+		if masked(body) != binary.LittleEndian.Uint32(raw[12+n:16+n]) {
+			t.Fatalf("bad data CRC")
+		}
+		records = append(records, body)
+		raw = raw[16+n:]
+	}
+	return records
+}
 
 var backend = sync.OnceValue(func() backends.Backend {
 	b, err := backends.NewWithConfig("go:parallelism=-1")
@@ -45,8 +79,13 @@ func TestFitLeNetShortRun(t *testing.T) {
 	trainer := train.NewTrainer(backend(), models.LeNet(), train.SGD{LR: 0.9}, 42)
 	var out bytes.Buffer
 	calls := 0
+	logdir := t.TempDir()
+	tb, err := tensorboard.NewWriter(logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := trainer.Fit(stdcontext.Background(), train.FitConfig{
-		Epochs: 3, Device: "cpu", Out: &out, EvalTrain: true,
+		Epochs: 3, Device: "cpu", Out: &out, EvalTrain: true, TensorBoard: tb,
 		Train:   data.NewLoader(trainDS, 100, true, data.WithSeed(1)),
 		Test:    data.NewLoader(testDS, 100, false),
 		OnEpoch: func(*train.History) { calls++ },
@@ -71,6 +110,15 @@ func TestFitLeNetShortRun(t *testing.T) {
 		if math.IsNaN(e.Loss) || e.TrainAcc < 0 || e.TrainAcc > 1 || e.TestAcc < 0 || e.TestAcc > 1 || e.ImagesSec <= 0 {
 			t.Errorf("implausible epoch stats %+v", e)
 		}
+	}
+
+	// TensorBoard: one file, 3 epochs × 5 scalars after the file-version record, CRCs valid.
+	if err := tb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	records := readTFRecords(t, tb.Path())
+	if len(records) != 1+3*5 {
+		t.Errorf("TensorBoard file has %d records, want %d", len(records), 1+3*5)
 	}
 
 	// Checkpoint round trip: a fresh trainer loading the file predicts exactly the same.
