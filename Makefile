@@ -11,13 +11,14 @@ PORT ?= 8888
 # Notebooks `make test` executes (all by default).
 NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)
 
-.PHONY: help install lab test test-full vet go-test go-test-full notebooks notebooks-full
+.PHONY: help install lab test test-full vet go-test go-test-full notebooks notebooks-full e2e
 
 help:
 	@echo "make lab        set up (kernels/install.sh), then start Jupyter on notebooks/ at http://$(HOST):$(PORT)"
 	@echo "make test       set up, go vet, go test -short, then run every notebook in quick mode and check its outputs"
 	@echo "make test-full  the same with the long Go tests and full-size notebooks (slow)"
 	@echo "make install    only the set-up: GoNB kernel, goimports, gopls, Jupyter"
+	@echo "make e2e        open 00_hello in headless Chromium on a real Jupyter server, Run All, check the page"
 
 install:
 	@kernels/install.sh
@@ -35,9 +36,9 @@ lab: install
 	echo; \
 	cd notebooks && JUPYTER_TOKEN="$$token" exec jupyter $$app "$${args[@]}"
 
-test: install vet go-test notebooks
+test: install vet go-test notebooks e2e
 
-test-full: install vet go-test-full notebooks-full
+test-full: install vet go-test-full notebooks-full e2e
 
 vet:
 	go vet ./...
@@ -53,3 +54,8 @@ notebooks: install
 
 notebooks-full: install
 	@JUANJI_QUICK=0 kernels/run-notebooks.sh $(NOTEBOOKS)
+
+# End to end in a real browser: Jupyter + GoNB + headless Chromium (playwright-core).
+# Installs Chromium (apt-get) and e2e/node_modules (npm ci) when missing.
+e2e: install
+	@e2e/run.sh
