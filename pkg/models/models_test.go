@@ -90,6 +90,11 @@ func TestParamCounts(t *testing.T) {
 	}{
 		{"LeNet", LeNet(), 61706},
 		{"TrashNet", TrashNet(), 133514},
+		{"ResNet18 (3 channels)", ResNet18(3), 11184650},
+		{"AlexNet (d2l)", AlexNet(1, 224), 46764746},
+		{"VGG-11 (d2l)", VGG11(1, 224), 128806154},
+		{"NiN (d2l)", NiN(1), 1992166},
+		{"GoogLeNet (d2l)", GoogLeNet(1), 5977530},
 	}
 	for _, tc := range tests {
 		if got := nn.NumParams(tc.net); got != tc.want {

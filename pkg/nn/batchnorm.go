@@ -50,8 +50,11 @@ func (b *BatchNormLayer) NumParams() int { return 2 * b.Features }
 
 // String implements Layer.
 func (b *BatchNormLayer) String() string {
-	return fmt.Sprintf("BatchNorm%dd(%d, eps=%g, momentum=%g, affine=True, track_running_stats=True)",
-		b.rank-2, b.Features, b.Eps, b.Momentum)
+	kind := "BatchNorm2d"
+	if b.rank == 2 {
+		kind = "BatchNorm1d"
+	}
+	return fmt.Sprintf("%s(%d, eps=%g, momentum=%g, affine=True, track_running_stats=True)", kind, b.Features, b.Eps, b.Momentum)
 }
 
 // Forward implements Layer.

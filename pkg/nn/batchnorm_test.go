@@ -127,3 +127,17 @@ func TestBatchNormEvalUsesRunningStatistics(t *testing.T) {
 	}
 	assertClose(t, "eval output", got, want, 1e-9)
 }
+
+func TestBatchNormPrintout(t *testing.T) {
+	for _, tc := range []struct {
+		layer *BatchNormLayer
+		want  string
+	}{
+		{BatchNorm2d(32), "BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"},
+		{BatchNorm1d(120), "BatchNorm1d(120, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"},
+	} {
+		if got := tc.layer.String(); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+}
