@@ -38,7 +38,7 @@ type Trainer struct {
 	// (1 disables sharding). Zero picks automatically; see shardedLoss.
 	Shards int
 
-	trainExec, evalExec, predictExec *context.Exec
+	trainExec, evalExec, evalTrainingExec, predictExec *context.Exec
 }
 
 // NewTrainer prepares model for training with opt on backend. The seed fixes the initial
@@ -191,6 +191,24 @@ func (t *Trainer) Evaluate(images, labels *tensors.Tensor) (loss float64, correc
 		}
 	}
 	return runLossAndCorrect(t.evalExec, "evaluation", images, labels)
+}
+
+// EvaluateInTrainingMode is Evaluate with the model in training mode, as calling net(X) after
+// net.train() does in PyTorch: batch norm normalizes with the batch's statistics (and updates
+// its running averages), dropout drops. Nothing is learned. The document's TrashNet loop
+// measures its training accuracy this way, right after each update.
+func (t *Trainer) EvaluateInTrainingMode(images, labels *tensors.Tensor) (loss float64, correct int, err error) {
+	if t.evalTrainingExec == nil {
+		t.evalTrainingExec, err = context.NewExec(t.Backend, t.Ctx, func(ctx *context.Context, x, y *graph.Node) (*graph.Node, *graph.Node) {
+			ctx.SetTraining(x.Graph(), true)
+			logits := t.Model.Forward(ctx, x)
+			return CrossEntropy(logits, y), Correct(logits, y)
+		})
+		if err != nil {
+			return 0, 0, fmt.Errorf("train: compiling evaluation in training mode: %w", err)
+		}
+	}
+	return runLossAndCorrect(t.evalTrainingExec, "evaluation in training mode", images, labels)
 }
 
 // Logits runs the model in evaluation mode and returns its outputs [B, classes].
