@@ -41,7 +41,7 @@
 //   - JUANJI_DEVICE=go: nothing. Runs on all cores. It cannot compute the
 //     gradients of GoMLX's convolution and pooling ops (see pkg/nn).
 //   - JUANJI_DEVICE=cpu: the XLA PJRT CPU plugin, e.g. installed by
-//     `go run github.com/gomlx/go-xla/cmd/pjrt_installer@v0.1.4` into
+//     `go run ./docker/pjrtinstall -dir ~/.local/lib` (go-xla's installer at the version go.sum pins) into
 //     ~/.local/lib/go-xla, and a build with cgo.
 //   - JUANJI_DEVICE=cuda: an NVIDIA GPU with its driver, a CUDA PJRT plugin
 //     with its NVIDIA libraries (go-xla's installer puts them in

@@ -239,7 +239,7 @@ func (p *probe) tryKind(kind string, index int, source string) (Device, error) {
 		plugin := p.findCPUPlugin()
 		if plugin == "" {
 			return Device{}, fmt.Errorf("no XLA PJRT CPU plugin (pjrt_c_api_cpu_plugin.so) %s; install one with "+
-				"`go run github.com/gomlx/go-xla/cmd/pjrt_installer@v0.1.4`", p.whereGoXLA())
+				"`go run ./docker/pjrtinstall -dir ~/.local/lib` in a juanji checkout", p.whereGoXLA())
 		}
 		return p.tryCPU(plugin, source)
 	case KindCUDA:
