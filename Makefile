@@ -5,8 +5,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Where `make lab` listens. The token is random unless JUPYTER_TOKEN is set.
-HOST ?= 127.0.0.1
+# Where `make lab` listens: loopback unless you ask otherwise on the command line
+# (`make lab LAB_HOST=0.0.0.0`); a HOST variable in the environment is not used. The token
+# is random unless JUPYTER_TOKEN is set.
+LAB_HOST ?= 127.0.0.1
 PORT ?= 8888
 # Notebooks `make test` executes (all by default).
 NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)
@@ -14,7 +16,7 @@ NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)
 .PHONY: help install lab test test-full vet go-test go-test-full notebooks notebooks-full e2e
 
 help:
-	@echo "make lab        set up (kernels/install.sh), then start Jupyter on notebooks/ at http://$(HOST):$(PORT)"
+	@echo "make lab        set up (kernels/install.sh), then start Jupyter on notebooks/ at http://$(LAB_HOST):$(PORT)"
 	@echo "make test       set up, go vet, go test -short, then run every notebook in quick mode and check its outputs"
 	@echo "make test-full  the same with the long Go tests and full-size notebooks (slow)"
 	@echo "make install    only the set-up: GoNB kernel, goimports, gopls, Jupyter"
@@ -28,10 +30,10 @@ lab: install
 	@set -euo pipefail; \
 	token=$${JUPYTER_TOKEN:-$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}; \
 	if jupyter lab --version >/dev/null 2>&1; then app=lab; cfg=ServerApp; else app=notebook; cfg=NotebookApp; fi; \
-	args=(--no-browser --ip="$(HOST)" --port="$(PORT)" --$$cfg.port_retries=0); \
+	args=(--no-browser --ip="$(LAB_HOST)" --port="$(PORT)" --$$cfg.port_retries=0); \
 	if [[ $$(id -u) == 0 ]]; then args+=(--allow-root); fi; \
 	echo; \
-	echo "  Jupyter $$app on notebooks/ -- open:  http://$(HOST):$(PORT)/?token=$$token"; \
+	echo "  Jupyter $$app on notebooks/ -- open:  http://$(LAB_HOST):$(PORT)/?token=$$token"; \
 	echo "  (Ctrl-C to stop; PORT=8890 make lab for another port)"; \
 	echo; \
 	cd notebooks && JUPYTER_TOKEN="$$token" exec jupyter $$app "$${args[@]}"
@@ -45,6 +47,8 @@ vet:
 
 go-test:
 	go test -short ./...
+	@# The fault-injection suite's summary (hidden above when it passes):
+	@set -o pipefail; go test -short -v ./internal/faults | grep -E '^(faults|security):'
 
 go-test-full:
 	go test ./...

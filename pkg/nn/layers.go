@@ -271,7 +271,7 @@ func Reshape(dims ...int) Layer {
 			want *= d
 		}
 		if x.Shape().Size()%want != 0 {
-			panic(fmt.Errorf("nn: Reshape at %s: cannot view %s as [-1 %v]", ctx.Scope(), x.Shape(), dims))
+			panic(fmt.Errorf("nn: Reshape at %s: cannot view %s as [-1 %s]", ctx.Scope(), x.Shape(), strings.Join(parts[1:], " ")))
 		}
 		return graph.Reshape(x, append([]int{-1}, dims...)...)
 	}}

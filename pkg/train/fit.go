@@ -2,6 +2,7 @@ package train
 
 import (
 	stdcontext "context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,49 @@ type EpochStats struct {
 	TestLoss  float64 // mean test loss; NaN without a test loader
 	Seconds   float64 // wall time of the epoch's training steps
 	ImagesSec float64 // training throughput: images per second of training steps
+}
+
+// epochStatsJSON is EpochStats with NaN ("not measured", e.g. no test loader) as null, which
+// encoding/json cannot write as a number.
+type epochStatsJSON struct {
+	Epoch     int      `json:"epoch"`
+	Loss      *float64 `json:"loss"`
+	TrainAcc  *float64 `json:"train_acc"`
+	TestAcc   *float64 `json:"test_acc"`
+	TestLoss  *float64 `json:"test_loss"`
+	Seconds   float64  `json:"seconds"`
+	ImagesSec float64  `json:"images_per_sec"`
+}
+
+func nullable(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func fromNullable(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// MarshalJSON writes NaN figures as null.
+func (s EpochStats) MarshalJSON() ([]byte, error) {
+	return json.Marshal(epochStatsJSON{Epoch: s.Epoch, Loss: nullable(s.Loss), TrainAcc: nullable(s.TrainAcc),
+		TestAcc: nullable(s.TestAcc), TestLoss: nullable(s.TestLoss), Seconds: s.Seconds, ImagesSec: s.ImagesSec})
+}
+
+// UnmarshalJSON reads null figures back as NaN.
+func (s *EpochStats) UnmarshalJSON(b []byte) error {
+	var j epochStatsJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = EpochStats{Epoch: j.Epoch, Loss: fromNullable(j.Loss), TrainAcc: fromNullable(j.TrainAcc),
+		TestAcc: fromNullable(j.TestAcc), TestLoss: fromNullable(j.TestLoss), Seconds: j.Seconds, ImagesSec: j.ImagesSec}
+	return nil
 }
 
 // History is the per-epoch record of a run, the document's l_train, a_train and a_test.

@@ -284,3 +284,26 @@ func TestLeNetMNISTDocumentSettings(t *testing.T) {
 		t.Errorf("test accuracy after 16 epochs: %.4f, want >= 0.97", acc)
 	}
 }
+
+// TestHistoryWithoutTestLoaderSaves: a run without a test loader has NaN test figures; they
+// survive a checkpoint round trip as NaN.
+func TestHistoryWithoutTestLoaderSaves(t *testing.T) {
+	trainer := train.NewTrainer(backend(), models.LeNet(), train.SGD{LR: 0.5}, 1)
+	h, err := trainer.Fit(stdcontext.Background(), train.FitConfig{
+		Epochs: 1, Out: &bytes.Buffer{}, Train: data.NewLoader(mnist(t, 100, true), 50, true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "x.ckpt")
+	if err := trainer.Save(path, h); err != nil {
+		t.Fatal(err)
+	}
+	h2, err := trainer.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h2.Last(); !math.IsNaN(got.TestAcc) || got.TrainAcc != h.Last().TrainAcc {
+		t.Errorf("history after load %+v, want %+v", got, h.Last())
+	}
+}
