@@ -11,7 +11,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// Impl selects how convolution, pooling and batch normalization are computed.
+// Impl selects how convolution and pooling are computed. (Batch norm is always written from
+// its formulas, which every backend can differentiate; see BatchNormLayer.Library.)
 type Impl int
 
 const (
