@@ -43,9 +43,15 @@ func TestNativeMatchesPortableGradientsOnXLA(t *testing.T) {
 		{"conv 5x5 pad 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 2) }, []int{2, 1, 8, 8}, []int{3, 1, 5, 5}},
 		{"conv 3x3 stride 2 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 1) }, []int{2, 3, 7, 7}, []int{4, 3, 3, 3}},
 		{"conv 1x1 stride 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 0) }, []int{2, 3, 6, 6}, []int{4, 3, 1, 1}},
-		{"avgpool 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return graph.Mul(AvgPool2D(ctx, x, 2, 2, 0), graph.ReduceAllSum(k)) }, []int{2, 3, 8, 8}, []int{2}},
-		{"maxpool 3 stride 1 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return graph.Mul(MaxPool2D(ctx, x, 3, 1, 1), graph.ReduceAllSum(k)) }, []int{2, 3, 6, 6}, []int{2}},
-		{"maxpool 3 stride 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return graph.Mul(MaxPool2D(ctx, x, 3, 2, 0), graph.ReduceAllSum(k)) }, []int{2, 3, 9, 9}, []int{2}},
+		{"avgpool 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node {
+			return graph.Mul(AvgPool2D(ctx, x, 2, 2, 0), graph.ReduceAllSum(k))
+		}, []int{2, 3, 8, 8}, []int{2}},
+		{"maxpool 3 stride 1 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node {
+			return graph.Mul(MaxPool2D(ctx, x, 3, 1, 1), graph.ReduceAllSum(k))
+		}, []int{2, 3, 6, 6}, []int{2}},
+		{"maxpool 3 stride 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node {
+			return graph.Mul(MaxPool2D(ctx, x, 3, 2, 0), graph.ReduceAllSum(k))
+		}, []int{2, 3, 9, 9}, []int{2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
