@@ -16,7 +16,8 @@ var expectations = map[string]Expect{
 	"01_lenet_mnist": {
 		Text: []string{`^juanji \| mode: (full|quick)`, `^labels: `, `tensor\(\[\[\d, \d`, `accuracy: \t 1\.0`,
 			`\(1\): Conv2d\(1, 6, kernel_size=\(5, 5\), stride=\(1, 1\), padding=\(2, 2\)\)`, `parameters: 61706`,
-			`Conv2d output shape:\t \[1 6 28 28\]`, `^epoch 1/\d+: loss \d\.\d+ train data accuracy`, `saved \d+ epochs`},
+			`Conv2d output shape:\t \[1 6 28 28\]`, `^epoch 1/\d+: loss \d\.\d+ train data accuracy`, `saved \d+ epochs`,
+			`^final: loss \d\.\d+ train data accuracy [01]\.\d+ test data accuracy [01]\.\d+$`, `^accuracy:  [01]\.\d\d$`},
 		Images: 4,
 		Floors: []Floor{{`test data accuracy ([0-9.]+)`, 0.98, 0.05}},
 	},
