@@ -57,7 +57,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "juanji-bench:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("# juanji-bench device=%s backend=%s engine=%q go=%s cpus=%d\n", d.Name, d.Backend.Name(), d.String(), runtime.Version(), runtime.NumCPU())
+	fmt.Printf("# juanji-bench device=%s backend=%s engine=%q go=%s cpus=%d\n", d.Name, d.BackendName, d.Summary(), runtime.Version(), runtime.NumCPU())
 	failed := false
 	for _, name := range strings.Split(*names, ",") {
 		m, ok := find(strings.TrimSpace(name))
@@ -101,7 +101,7 @@ func run(d device.Device, m benchModel, steps, warmup int) error {
 	}
 	elapsed := time.Since(start).Seconds()
 	fmt.Printf("bench framework=gomlx model=%s device=%s backend=%s batch=%d steps=%d warmup=%d images_per_s=%.1f peak_mem_mib=%.1f params=%d\n",
-		m.name, d.Name, d.Backend.Name(), m.batch, steps, warmup, float64(m.batch*steps)/elapsed, peakRSSMiB(), nn.NumParams(m.build()))
+		m.name, d.Name, d.BackendName, m.batch, steps, warmup, float64(m.batch*steps)/elapsed, peakRSSMiB(), nn.NumParams(m.build()))
 	return nil
 }
 
