@@ -492,18 +492,25 @@ func (p *probe) findPlugins(patterns ...string) []string {
 	for _, dir := range p.goXLADirs() {
 		for _, pattern := range patterns {
 			matches, _ := filepath.Glob(filepath.Join(dir, pattern))
-			for _, m := range matches {
-				real := m
-				if r, err := filepath.EvalSymlinks(m); err == nil {
-					real = r
-				}
-				if seen[real] || !isFile(m) {
-					continue
-				}
-				seen[real] = true
-				found = append(found, m)
-			}
+			found = appendNewFiles(found, seen, matches)
 		}
+	}
+	return found
+}
+
+// appendNewFiles appends to found the paths of files not seen yet, comparing by the real
+// path (symlinks resolved), and marks them seen.
+func appendNewFiles(found []string, seen map[string]bool, paths []string) []string {
+	for _, m := range paths {
+		real := m
+		if r, err := filepath.EvalSymlinks(m); err == nil {
+			real = r
+		}
+		if seen[real] || !isFile(m) {
+			continue
+		}
+		seen[real] = true
+		found = append(found, m)
 	}
 	return found
 }
@@ -572,17 +579,7 @@ func (p *probe) findJAXCUDAPlugins(dirs []string) []string {
 	for _, dir := range dirs {
 		matches, _ := filepath.Glob(filepath.Join(dir, "jax_plugins", "xla_cuda*", "xla_cuda_plugin.so"))
 		sort.Sort(sort.Reverse(sort.StringSlice(matches))) // xla_cuda13 before xla_cuda12
-		for _, m := range matches {
-			real := m
-			if r, err := filepath.EvalSymlinks(m); err == nil {
-				real = r
-			}
-			if seen[real] || !isFile(m) {
-				continue
-			}
-			seen[real] = true
-			found = append(found, m)
-		}
+		found = appendNewFiles(found, seen, matches)
 	}
 	return found
 }

@@ -106,27 +106,31 @@ func TestDotGeneralVJPMatchesLibrary(t *testing.T) {
 	}
 }
 
+// implCases are the convolutions and poolings whose native and portable implementations are
+// compared (forward here, gradients on XLA in xla_test.go). Pooling cases ignore k.
+var implCases = []struct {
+	name         string
+	op           func(ctx *context.Context, x, k *graph.Node) *graph.Node
+	xDims, kDims []int
+}{
+	{"conv 5x5 pad 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 2) }, []int{2, 1, 8, 8}, []int{3, 1, 5, 5}},
+	{"conv 3x3 stride 2 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 1) }, []int{2, 3, 7, 7}, []int{4, 3, 3, 3}},
+	{"conv 1x1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 0) }, []int{2, 3, 5, 5}, []int{4, 3, 1, 1}},
+	{"conv 1x1 stride 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 0) }, []int{2, 3, 6, 6}, []int{4, 3, 1, 1}},
+	{"conv 11x11 stride 4 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 4, 1) }, []int{1, 1, 30, 30}, []int{2, 1, 11, 11}},
+	{"avgpool 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 2, 2, 0) }, []int{2, 3, 8, 8}, []int{1}},
+	{"avgpool 3 stride 2 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 3, 2, 1) }, []int{2, 3, 7, 7}, []int{1}},
+	{"maxpool 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 2, 2, 0) }, []int{2, 3, 8, 8}, []int{1}},
+	{"maxpool 3 stride 1 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 1, 1) }, []int{2, 3, 6, 6}, []int{1}},
+	{"maxpool 3 stride 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 2, 0) }, []int{2, 3, 9, 9}, []int{1}},
+	{"maxpool 3 stride 2 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 2, 1) }, []int{1, 2, 8, 8}, []int{1}},
+}
+
 // TestPortableMatchesNativeForward compares the two implementations' forward values on the
 // pure-Go backend, which runs the native ops forward (it cannot differentiate them).
 func TestPortableMatchesNativeForward(t *testing.T) {
 	backend := testBackend(t)
-	tests := []struct {
-		name         string
-		op           func(ctx *context.Context, x, k *graph.Node) *graph.Node
-		xDims, kDims []int
-	}{
-		{"conv 5x5 pad 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 2) }, []int{2, 1, 8, 8}, []int{3, 1, 5, 5}},
-		{"conv 3x3 stride 2 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 1) }, []int{2, 3, 7, 7}, []int{4, 3, 3, 3}},
-		{"conv 1x1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 0) }, []int{2, 3, 5, 5}, []int{4, 3, 1, 1}},
-		{"conv 1x1 stride 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 0) }, []int{2, 3, 6, 6}, []int{4, 3, 1, 1}},
-		{"conv 11x11 stride 4 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 4, 1) }, []int{1, 1, 30, 30}, []int{2, 1, 11, 11}},
-		{"avgpool 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 2, 2, 0) }, []int{2, 3, 8, 8}, []int{1}},
-		{"avgpool 3 stride 2 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 3, 2, 1) }, []int{2, 3, 7, 7}, []int{1}},
-		{"maxpool 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 2, 2, 0) }, []int{2, 3, 8, 8}, []int{1}},
-		{"maxpool 3 stride 1 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 1, 1) }, []int{2, 3, 6, 6}, []int{1}},
-		{"maxpool 3 stride 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 2, 0) }, []int{2, 3, 9, 9}, []int{1}},
-		{"maxpool 3 stride 2 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 2, 1) }, []int{1, 2, 8, 8}, []int{1}},
-	}
+	tests := implCases
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			x, k := randTensor(3, tc.xDims...), randTensor(4, tc.kDims...)
