@@ -30,6 +30,23 @@ if (($# == 0)); then
   exit 1
 fi
 
+# The Go kernel must be registered where install.sh puts it and point at a
+# gonb binary that exists (another checkout may have registered its own).
+spec="${JUPYTER_DATA_DIR:-$(jupyter --data-dir)}/kernels/gonb/kernel.json"
+if ! problem=$(python3 - "$spec" 2>&1 <<'PY'
+import json, os, sys
+try:
+    argv0 = json.load(open(sys.argv[1]))["argv"][0]
+except (OSError, ValueError, KeyError, IndexError) as e:
+    sys.exit("no usable Go kernel spec at %s (%s)" % (sys.argv[1], e))
+if not os.access(argv0, os.X_OK):
+    sys.exit("the Go kernel points at %s, which is not there" % argv0)
+PY
+); then
+  echo "notebooks: $problem; run kernels/install.sh (make test does)" >&2
+  exit 1
+fi
+
 keep=${NBOUT:+1}
 out=${NBOUT:-$(mktemp -d "${TMPDIR:-/tmp}/juanji-notebooks.XXXXXX")}
 mkdir -p "$out"

@@ -85,3 +85,20 @@ func showImages(images *tensors.Tensor, rows, cols int, labels any, opts []Optio
 	}
 	return nil
 }
+
+// Image shows any picture: inline as a PNG inside a GoNB notebook (waiting
+// until the notebook has it, so nothing is lost when the cell ends), or
+// written into FiguresDir outside one, printing the file's path.
+func Image(img image.Image) error {
+	if img == nil || img.Bounds().Empty() {
+		return fmt.Errorf("show.Image: empty picture")
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return fmt.Errorf("show.Image: encoding as PNG: %w", err)
+	}
+	if err := presentAndReport(picture{name: nextName("image"), png: buf.Bytes()}); err != nil {
+		return fmt.Errorf("show.Image: %w", err)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package show
 
 import (
 	"bytes"
+	"image"
 	"image/png"
 	"io"
 	"os"
@@ -179,4 +180,26 @@ func TestSamples(t *testing.T) {
 		Panel{Title: "LeNet", XLabel: "epochs", Series: lenetCurves()},
 		Panel{Title: "LeNet + batch norm", XLabel: "epochs", Series: lenetCurves()[1:]},
 	)
+}
+
+func TestImage(t *testing.T) {
+	dir := useTempFiguresDir(t)
+	out := captureStdout(t, func() {
+		if err := Image(image.NewGray(image.Rect(0, 0, 7, 5))); err != nil {
+			t.Fatal(err)
+		}
+	})
+	path := strings.TrimSpace(strings.TrimPrefix(out, "figure saved to "))
+	if !strings.HasPrefix(path, dir) {
+		t.Fatalf("printed %q, want the figure's path under %s", out, dir)
+	}
+	if w, h := decodePNG(t, path); w != 7 || h != 5 {
+		t.Errorf("%s is %d×%d, want 7×5", path, w, h)
+	}
+	if err := Image(image.NewGray(image.Rect(0, 0, 0, 0))); err == nil {
+		t.Error("empty picture: got no error")
+	}
+	if err := Image(nil); err == nil {
+		t.Error("nil picture: got no error")
+	}
 }
