@@ -3,10 +3,11 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/core/tensors/images"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -22,7 +23,8 @@ const (
 	// but their gradients need ops (Reverse, Pad, SelectAndScatter) that the pure-Go backend lacks.
 	Native
 	// Portable builds everything from ops that every backend runs forward and backward:
-	// patches gathered by index, then one matrix product (graph.DotGeneral).
+	// windows cut out with strided slices, then one matrix product (graph.DotGeneral) for a
+	// convolution, or a running max or sum for pooling.
 	Portable
 )
 
@@ -76,69 +78,50 @@ func BackendImpl(b backends.Backend) Impl {
 // outSize is the output length of a window of size k, stride s, padding p over n.
 func outSize(n, k, s, p int) int { return (n+2*p-k)/s + 1 }
 
-// patchIndices returns, for x of shape [B,C,H,W] flattened, the flat index of every element of
-// every k×k window (stride s, padding p), shaped [B, Ho*Wo, C*k*k] when channelsInPatch, or
-// [B, C, Ho*Wo, k*k] otherwise. Positions in the padding point at index B*C*H*W: one extra
-// element the caller appends (0 for convolution, -inf for max pooling).
-func patchIndices(b, c, h, w, kh, kw, s, p int, channelsInPatch bool) *tensors.Tensor {
-	ho, wo := outSize(h, kh, s, p), outSize(w, kw, s, p)
-	pad := int32(b * c * h * w)
-	idx := make([]int32, 0, b*c*ho*wo*kh*kw)
-	at := func(bi, ci, y, x int) int32 {
-		if y < 0 || y >= h || x < 0 || x >= w {
-			return pad
-		}
-		return int32(((bi*c+ci)*h+y)*w + x)
+// padSpatial pads the two spatial axes of x [B,C,H,W] with p elements of value on each side.
+func padSpatial(x *graph.Node, p int, value float64) *graph.Node {
+	if p == 0 {
+		return x
 	}
-	for bi := range b {
-		if channelsInPatch {
-			for oy := range ho {
-				for ox := range wo {
-					for ci := range c {
-						for ky := range kh {
-							for kx := range kw {
-								idx = append(idx, at(bi, ci, oy*s-p+ky, ox*s-p+kx))
-							}
-						}
-					}
-				}
-			}
-			continue
-		}
-		for ci := range c {
-			for oy := range ho {
-				for ox := range wo {
-					for ky := range kh {
-						for kx := range kw {
-							idx = append(idx, at(bi, ci, oy*s-p+ky, ox*s-p+kx))
-						}
-					}
-				}
-			}
-		}
+	for _, axis := range []int{3, 2} {
+		dims := slices.Clone(x.Shape().Dimensions)
+		dims[axis] = p
+		border := graph.BroadcastToDims(scalarLike(x, value), dims...)
+		x = graph.Concatenate([]*graph.Node{border, x, border}, axis)
 	}
-	// Indices stay [N, 1]: GoMLX v0.26.0's shape inference rejects an index-vector axis
-	// beyond the operand's rank, so the caller reshapes the gathered values instead.
-	return tensors.FromFlatDataAndDimensions(idx, len(idx), 1)
+	return x
 }
 
-// gatherPatches gathers the k×k windows of x [B,C,H,W] (see patchIndices), with padValue
-// in the padding.
-func gatherPatches(x *graph.Node, kh, kw, stride, padding int, padValue float64, channelsInPatch bool) *graph.Node {
-	g := x.Graph()
-	dims := x.Shape().Dimensions
-	b, c, h, w := dims[0], dims[1], dims[2], dims[3]
-	flat := graph.Reshape(x, b*c*h*w)
-	if padding > 0 {
-		// One extra element that every padding position reads.
-		flat = graph.Concatenate([]*graph.Node{flat, graph.Reshape(scalarLike(x, padValue), 1)}, 0)
+// shiftedAlong returns the k views of x, one per window offset along axis, each taking n
+// elements stride apart: view i's element j is element j*stride+i. They are strided Slices,
+// which every backend differentiates (see sliceVJP).
+func shiftedAlong(x *graph.Node, axis, k, stride, n int) []*graph.Node {
+	views := make([]*graph.Node, k)
+	for i := range views {
+		views[i] = graph.SliceAxis(x, axis, graph.AxisRange(i, i+(n-1)*stride+1).Stride(stride))
 	}
-	indices := graph.Const(g, patchIndices(b, c, h, w, kh, kw, stride, padding, channelsInPatch))
+	return views
+}
+
+// im2col gathers the kh×kw windows of x [B,C,H,W] into [B, C*KH*KW, Ho*Wo], rows ordered
+// (channel, ky, kx) like a kernel [O,C,KH,KW] flattened to [O, C*KH*KW].
+func im2col(x *graph.Node, kh, kw, stride, padding int) *graph.Node {
+	d := x.Shape().Dimensions
+	b, c, h, w := d[0], d[1], d[2], d[3]
 	ho, wo := outSize(h, kh, stride, padding), outSize(w, kw, stride, padding)
-	if channelsInPatch {
-		return graph.Reshape(graph.Gather(flat, indices), b, ho*wo, c*kh*kw)
+	xp := padSpatial(x, padding, 0)
+	views := make([]*graph.Node, 0, kh*kw)
+	for ky := range kh {
+		for kx := range kw {
+			// The window's (ky, kx) element at every output position: a strided Slice,
+			// which every backend differentiates (see sliceVJP).
+			v := graph.Slice(xp, graph.AxisRange(), graph.AxisRange(),
+				graph.AxisRange(ky, ky+(ho-1)*stride+1).Stride(stride),
+				graph.AxisRange(kx, kx+(wo-1)*stride+1).Stride(stride))
+			views = append(views, graph.Reshape(v, b, c, 1, ho*wo))
+		}
 	}
-	return graph.Reshape(graph.Gather(flat, indices), b, c, ho*wo, kh*kw)
+	return graph.Reshape(graph.Concatenate(views, 2), b, c*kh*kw, ho*wo)
 }
 
 // Conv2D convolves x [B,C,H,W] with kernel [O,C,KH,KW] (PyTorch's layout), stride and zero
@@ -166,24 +149,38 @@ func conv2DNative(x, kernel *graph.Node, stride, padding int) *graph.Node {
 		[][2]int{{padding, padding}, {padding, padding}}, nil, nil, 1, 1)
 }
 
-// conv2DPortable is convolution as im2col: gather every window into a row, then one matrix
-// product with the kernel flattened to [O, C*KH*KW].
+// conv2DPortable is convolution as im2col: every window becomes a column (see im2col),
+// then one matrix product with the kernel flattened to [O, C*KH*KW].
+//
+// How the product is laid out matters on the pure-Go backend, whose matrix product works
+// in 32×32 blocks: with few output channels (LeNet's 6 and 16) most of each block would be
+// padding, so the product is done per image (a batch axis, which it also spreads over the
+// cores); with 32 or more, one large product over all images is faster. (Measured with
+// BenchmarkLeNetTrainStep and BenchmarkTrashNetTrainStep; see README.)
 func conv2DPortable(x, kernel *graph.Node, stride, padding int) *graph.Node {
 	xd, kd := x.Shape().Dimensions, kernel.Shape().Dimensions
 	b, h, w := xd[0], xd[2], xd[3]
 	o, c, kh, kw := kd[0], kd[1], kd[2], kd[3]
 	ho, wo := outSize(h, kh, stride, padding), outSize(w, kw, stride, padding)
-	var patches *graph.Node // [B, Ho*Wo, C*KH*KW]
+	var patches *graph.Node // [B, C*KH*KW, Ho*Wo]
 	if kh == 1 && kw == 1 && padding == 0 && stride == 1 {
-		// A 1×1 convolution needs no windows: move channels last.
-		patches = graph.Reshape(graph.TransposeAllAxes(x, 0, 2, 3, 1), b, ho*wo, c)
+		patches = graph.Reshape(x, b, c, h*w)
 	} else {
-		patches = gatherPatches(x, kh, kw, stride, padding, 0, true)
+		patches = im2col(x, kh, kw, stride, padding)
 	}
-	out := graph.DotGeneral(patches, []int{2}, nil, graph.Reshape(kernel, o, c*kh*kw), []int{1}, nil) // [B, P, O]
-	out = graph.TransposeAllAxes(out, 0, 2, 1)                                                        // [B, O, P]
+	k2 := graph.Reshape(kernel, o, c*kh*kw)
+	var out *graph.Node // [B, O, Ho*Wo]
+	if o < matmulBlock {
+		perImage := graph.BroadcastToDims(graph.InsertAxes(k2, 0), b, o, c*kh*kw)
+		out = graph.DotGeneral(perImage, []int{2}, []int{0}, patches, []int{1}, []int{0})
+	} else {
+		out = graph.TransposeAllAxes(graph.DotGeneral(k2, []int{1}, nil, patches, []int{1}, nil), 1, 0, 2)
+	}
 	return graph.Reshape(out, b, o, ho, wo)
 }
+
+// matmulBlock is the block size of the pure-Go backend's large matrix products (float32).
+const matmulBlock = 32
 
 // MaxPool2D is max pooling over k×k windows of x [B,C,H,W] with the given stride and padding
 // (padding counts as -inf, as in PyTorch).
@@ -220,18 +217,42 @@ func pool2DPortable(x *graph.Node, k, stride, padding int, isMax bool) *graph.No
 		}
 		return graph.DivScalar(graph.ReduceSum(windows, 3, 5), float64(k*k))
 	}
-	padValue := 0.0
+	// A k×k window is a k-wide window along the width, then a k-tall one along the height:
+	// each pass combines k strided slices (max or sum). Max pooling pads with the lowest
+	// finite value rather than -inf, whose differences would make the gradient NaN; PyTorch
+	// keeps padding under half the window, so padding never wins.
+	padValue, combine := 0.0, graph.Add
 	if isMax {
-		padValue = math.Inf(-1)
+		padValue, combine = lowestFinite(x.DType()), graph.Max
 	}
-	patches := gatherPatches(x, k, k, stride, padding, padValue, false) // [B, C, P, K*K]
-	var pooled *graph.Node
+	xp := padSpatial(x, padding, padValue)
+	reduce := func(views []*graph.Node) *graph.Node {
+		out := views[0]
+		for _, v := range views[1:] {
+			out = combine(out, v)
+		}
+		return out
+	}
+	// Along the width: [B,C,Hp,Wo]; then along the height: [B,C,Ho,Wo].
+	rows := reduce(shiftedAlong(xp, 3, k, stride, wo))
+	pooled := reduce(shiftedAlong(rows, 2, k, stride, ho))
 	if isMax {
-		pooled = graph.ReduceMax(patches, 3)
-	} else {
-		pooled = graph.DivScalar(graph.ReduceSum(patches, 3), float64(k*k))
+		return pooled
 	}
-	return graph.Reshape(pooled, b, c, ho, wo)
+	return graph.DivScalar(pooled, float64(k*k)) // count_include_pad=True
+}
+
+// lowestFinite is the most negative finite value of a float dtype (float16's for the
+// others, which all hold it).
+func lowestFinite(dtype dtypes.DType) float64 {
+	switch dtype {
+	case dtypes.Float64:
+		return -math.MaxFloat64
+	case dtypes.Float32:
+		return -math.MaxFloat32
+	default:
+		return -65504
+	}
 }
 
 // GlobalAvgPool2D averages each channel of x [B,C,H,W] to [B,C,1,1]: PyTorch's

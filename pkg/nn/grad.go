@@ -20,52 +20,65 @@ import (
 //	dL/drhs = DotGeneral(dL/dout, lhs)   contracting lhs's cross axes
 //
 // followed by a transpose back to the operand's axis order. It is exact on every backend,
-// so it replaces the library's rule for all DotGeneral nodes. Tests compare it with the
-// library's own rule (see grad_test.go).
+// so it replaces the library's rule for all DotGeneral nodes.
+//
+// GoMLX's gradient of Slice pads the output gradient with zeros back to the operand's
+// shape with the Pad op, which the pure-Go backend lacks. The same padding is written here
+// with Concatenate (zeros before and after each axis) and, for strided slices, a reshape
+// that interleaves zeros. It makes slicing differentiable everywhere, which the portable
+// convolution and pooling rely on. Tests compare both rules with the library's own on the
+// values they produce (nn_test.go).
 
 func init() {
 	libraryDotGeneralVJP = graph.VJPRegistration[graph.NodeTypeDotGeneral]
 	graph.VJPRegistration[graph.NodeTypeDotGeneral] = dotGeneralVJP
+	librarySliceVJP = graph.VJPRegistration[graph.NodeTypeSlice]
+	graph.VJPRegistration[graph.NodeTypeSlice] = sliceVJP
 }
 
-// libraryDotGeneralVJP is GoMLX's own rule, kept for tests and as a fallback.
-var libraryDotGeneralVJP graph.VJP
+// libraryDotGeneralVJP and librarySliceVJP are GoMLX's own rules, kept for tests and as a
+// fallback.
+var libraryDotGeneralVJP, librarySliceVJP graph.VJP
+
+// readIntSlices reads []int fields of a node's (unexported) inputs struct through
+// reflection. GoMLX keeps op parameters in nodeInputs* structs; the version is pinned in
+// go.mod and the tests fail loudly if the layout ever changes.
+func readIntSlices(node *graph.Node, names ...string) ([][]int, bool) {
+	v := reflect.ValueOf(node).Elem().FieldByName("inputs")
+	if !v.IsValid() || v.IsNil() {
+		return nil, false
+	}
+	v = v.Elem() // interface → *nodeInputsXxx
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return nil, false
+	}
+	v = v.Elem()
+	out := make([][]int, len(names))
+	for i, name := range names {
+		f := v.FieldByName(name)
+		if !f.IsValid() || f.Kind() != reflect.Slice {
+			return nil, false
+		}
+		out[i] = make([]int, f.Len())
+		for j := range out[i] {
+			out[i][j] = int(f.Index(j).Int())
+		}
+	}
+	return out, true
+}
 
 // dotGeneralAxes are the axes of a DotGeneral node, read from the node's inputs.
 type dotGeneralAxes struct {
 	lhsContracting, lhsBatch, rhsContracting, rhsBatch []int
 }
 
-// readDotGeneralAxes reads the (unexported) axes of a DotGeneral node through reflection.
-// GoMLX keeps them in a nodeInputsDotGeneral struct; the version is pinned in go.mod and
-// grad_test.go fails loudly if the layout ever changes.
+// readDotGeneralAxes reads the axes of a DotGeneral node.
 func readDotGeneralAxes(node *graph.Node) (axes dotGeneralAxes, ok bool) {
-	v := reflect.ValueOf(node).Elem().FieldByName("inputs")
-	if !v.IsValid() || v.IsNil() {
+	f, ok := readIntSlices(node, "lhsContractingAxes", "lhsBatchAxes", "rhsContractingAxes", "rhsBatchAxes")
+	if !ok {
 		return axes, false
 	}
-	v = v.Elem() // interface → *nodeInputsDotGeneral
-	if v.Kind() != reflect.Pointer || v.IsNil() {
-		return axes, false
-	}
-	v = v.Elem()
-	read := func(name string) ([]int, bool) {
-		f := v.FieldByName(name)
-		if !f.IsValid() || f.Kind() != reflect.Slice {
-			return nil, false
-		}
-		out := make([]int, f.Len())
-		for i := range out {
-			out[i] = int(f.Index(i).Int())
-		}
-		return out, true
-	}
-	var ok1, ok2, ok3, ok4 bool
-	axes.lhsContracting, ok1 = read("lhsContractingAxes")
-	axes.lhsBatch, ok2 = read("lhsBatchAxes")
-	axes.rhsContracting, ok3 = read("rhsContractingAxes")
-	axes.rhsBatch, ok4 = read("rhsBatchAxes")
-	return axes, ok1 && ok2 && ok3 && ok4
+	return dotGeneralAxes{lhsContracting: f[0], lhsBatch: f[1], rhsContracting: f[2], rhsBatch: f[3]}, true
 }
 
 // crossAxes lists the axes of a rank-r operand that are neither contracted nor batch, in order.
@@ -142,6 +155,66 @@ func dotGeneralOperandGrad(v *graph.Node, thisIsLHS bool,
 		return grad
 	}
 	return graph.TransposeAllAxes(grad, perm...)
+}
+
+// sliceVJP is the gradient of Slice: the output gradient put back where the slice came
+// from, zeros elsewhere.
+func sliceVJP(node *graph.Node, vjpOutputs []*graph.Node, outputShape shapes.Shape) []*graph.Node {
+	f, ok := readIntSlices(node, "starts", "limits", "strides")
+	if !ok {
+		return librarySliceVJP(node, vjpOutputs, outputShape)
+	}
+	starts, strides := f[0], f[2]
+	v := vjpOutputs[0]
+	dims := node.Inputs()[0].Shape().Dimensions
+	for axis := range dims {
+		n := v.Shape().Dimensions[axis]
+		s := max(strides[axis], 1)
+		if s > 1 && n > 1 {
+			v = interleaveZeros(v, axis, s) // n elements s apart: (n-1)*s+1 long
+		}
+		covered := (n-1)*s + 1
+		if n == 1 {
+			covered = 1
+		}
+		v = padZeros(v, axis, starts[axis], dims[axis]-starts[axis]-covered)
+	}
+	return []*graph.Node{v}
+}
+
+// padZeros adds before and after zeros on both ends of x's axis, with Concatenate.
+func padZeros(x *graph.Node, axis, before, after int) *graph.Node {
+	if before == 0 && after == 0 {
+		return x
+	}
+	zeros := func(n int) *graph.Node {
+		dims := slices.Clone(x.Shape().Dimensions)
+		dims[axis] = n
+		return graph.BroadcastToDims(graph.ScalarZero(x.Graph(), x.DType()), dims...)
+	}
+	parts := make([]*graph.Node, 0, 3)
+	if before > 0 {
+		parts = append(parts, zeros(before))
+	}
+	parts = append(parts, x)
+	if after > 0 {
+		parts = append(parts, zeros(after))
+	}
+	return graph.Concatenate(parts, axis)
+}
+
+// interleaveZeros puts s-1 zeros between consecutive elements of x's axis: n elements
+// become (n-1)*s+1.
+func interleaveZeros(x *graph.Node, axis, s int) *graph.Node {
+	dims := x.Shape().Dimensions
+	n := dims[axis]
+	// [..., n, ...] → [..., n, 1, ...] ++ zeros [..., n, s-1, ...] → [..., n*s, ...], then
+	// drop the s-1 zeros after the last element.
+	withUnit := slices.Insert(slices.Clone(dims), axis+1, 1)
+	spread := padZeros(graph.Reshape(x, withUnit...), axis+1, 0, s-1)
+	long := slices.Clone(dims)
+	long[axis] = n * s
+	return graph.SliceAxis(graph.Reshape(spread, long...), axis, graph.AxisRange(0, (n-1)*s+1))
 }
 
 func isIdentityPermutation(perm []int) bool {

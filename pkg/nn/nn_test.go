@@ -106,6 +106,64 @@ func TestDotGeneralVJPMatchesLibrary(t *testing.T) {
 	}
 }
 
+// TestSliceVJP checks the Concatenate-built gradient of Slice (which the pure-Go backend
+// needs: GoMLX's own uses Pad) against the rule written out: each output position's
+// gradient lands on the input position it was read from, zeros elsewhere.
+func TestSliceVJP(t *testing.T) {
+	backend := testBackend(t)
+	tests := []struct {
+		name                   string
+		dims                   []int
+		starts, limits, stride []int
+	}{
+		{"middle", []int{7}, []int{2}, []int{5}, []int{1}},
+		{"whole", []int{2, 3}, []int{0, 0}, []int{2, 3}, []int{1, 1}},
+		{"stride 2 from 1", []int{9}, []int{1}, []int{9}, []int{2}},
+		{"stride 3 short end", []int{10}, []int{0}, []int{8}, []int{3}},
+		{"one element, strided", []int{6}, []int{4}, []int{5}, []int{2}},
+		{"conv window 2d", []int{2, 3, 8, 8}, []int{0, 0, 1, 2}, []int{2, 3, 7, 8}, []int{1, 1, 2, 2}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := randTensor(9, tc.dims...)
+			grad := graph.MustExecOnce(backend, func(x *graph.Node) *graph.Node {
+				specs := make([]graph.SliceAxisSpec, len(tc.dims))
+				for i := range specs {
+					specs[i] = graph.AxisRange(tc.starts[i], tc.limits[i]).Stride(tc.stride[i])
+				}
+				out := graph.Slice(x, specs...)
+				w := graph.AddScalar(graph.Iota(x.Graph(), out.Shape(), 0), 1) // 1, 2, ... per row
+				w = graph.Add(w, graph.MulScalar(graph.Iota(x.Graph(), out.Shape(), out.Rank()-1), 0.01))
+				return graph.Gradient(graph.ReduceAllSum(graph.Mul(out, w)), x)[0]
+			}, x)
+
+			// The rule, by hand: walk every input position, find whether the slice read it.
+			want := make([]float64, x.Shape().Size())
+			idx := make([]int, len(tc.dims))
+			for i := range want {
+				read, outIdx := true, make([]int, len(idx))
+				for a, v := range idx {
+					if v < tc.starts[a] || v >= tc.limits[a] || (v-tc.starts[a])%tc.stride[a] != 0 {
+						read = false
+						break
+					}
+					outIdx[a] = (v - tc.starts[a]) / tc.stride[a]
+				}
+				if read {
+					want[i] = float64(outIdx[0]+1) + 0.01*float64(outIdx[len(outIdx)-1])
+				}
+				for a := len(idx) - 1; a >= 0; a-- { // next input position
+					if idx[a]++; idx[a] < tc.dims[a] {
+						break
+					}
+					idx[a] = 0
+				}
+			}
+			assertClose(t, "dL/dx", flat(grad), want, 1e-12)
+		})
+	}
+}
+
 // implCases are the convolutions and poolings whose native and portable implementations are
 // compared (forward here, gradients on XLA in xla_test.go). Pooling cases ignore k.
 var implCases = []struct {
