@@ -254,7 +254,7 @@ var _ train.Progress = show.NewProgress()
 
 // TestLeNetMNISTDocumentSettings trains the document's LeNet with the document's settings
 // (batch 100 shuffled, SGD lr 0.5, 16 epochs) on all of MNIST and expects at least 97% test
-// accuracy (the document reaches 98.49%). About 20 minutes on 2 cores: skipped with -short,
+// accuracy (the document reaches 98.49%). About 11 minutes on 2 cores: skipped with -short,
 // run by `make test-full`.
 func TestLeNetMNISTDocumentSettings(t *testing.T) {
 	if testing.Short() {
