@@ -35,8 +35,13 @@ gobin=$(cd "$gobin" && pwd)
 
 # ---------------------------------------------------------------- 1. tools
 # The versions go.mod pins, as "module version" lines.
+# modules_missing says, in one line, what to do when Go cannot resolve or build the pins.
+modules_missing() {
+  die "Go could not resolve or build what $1 pins (its message is above). If it could not download modules: connect to the network or point GOPROXY at a reachable proxy (now: $(go env GOPROXY)), then run this again."
+}
 wanted=$(cd "$tools" && go list -m -f '{{.Path}} {{.Version}}' \
-  github.com/janpfeifer/gonb golang.org/x/tools golang.org/x/tools/gopls)
+  github.com/janpfeifer/gonb golang.org/x/tools golang.org/x/tools/gopls) ||
+  modules_missing kernels/tools/go.mod
 version_of() { awk -v m="$1" '$1 == m {print $2}' <<<"$wanted"; }
 
 # up_to_date BINARY PACKAGE MODULE: the binary exists and was built by this Go
@@ -60,7 +65,7 @@ if ((${#stale[@]} == 0)); then
   say "skip: gonb $(version_of github.com/janpfeifer/gonb), goimports, gopls $(version_of golang.org/x/tools/gopls) already built in $gobin"
 else
   say "building ${stale[*]} into $gobin (go install tool, first time takes a few minutes)..."
-  (cd "$tools" && GOBIN="$gobin" go install tool)
+  (cd "$tools" && GOBIN="$gobin" go install tool) || modules_missing kernels/tools/go.mod
   say "built gonb $(version_of github.com/janpfeifer/gonb), goimports, gopls $(version_of golang.org/x/tools/gopls)"
 fi
 

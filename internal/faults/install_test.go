@@ -206,8 +206,8 @@ func TestInstallScript(t *testing.T) {
 		}
 		lines := strings.Split(r.out, "\n")
 		last := lines[len(lines)-1]
-		if !strings.HasPrefix(last, "install: error: ") && !strings.Contains(last, "GOPROXY=off") {
-			t.Errorf("the last line does not say what is missing: %q", last)
+		if !strings.HasPrefix(last, "install: error: ") || !strings.Contains(last, "GOPROXY") {
+			t.Errorf("the last line does not say what is missing and what to do: %q", last)
 		}
 	})
 

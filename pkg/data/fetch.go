@@ -293,6 +293,7 @@ func (fe *fetcher) download(rawURL, destDir string, f remoteFile) (_ *fetched, e
 	if err := os.MkdirAll(destDir, 0o755); err != nil {
 		return nil, err
 	}
+	removeStaleParts(destDir, f.name)
 	tmp, err := os.CreateTemp(destDir, "."+f.name+".*.part")
 	if err != nil {
 		return nil, err
@@ -352,6 +353,22 @@ func (fe *fetcher) download(rawURL, destDir string, f remoteFile) (_ *fetched, e
 
 func sum16(h hash.Hash) (s [md5.Size]byte)    { copy(s[:], h.Sum(nil)); return }
 func sum32(h hash.Hash) (s [sha256.Size]byte) { copy(s[:], h.Sum(nil)); return }
+
+// staleAfter is how long a partial download may go unmodified before a later download of the
+// same file removes it: far beyond stallTimeout, so only files of killed processes qualify.
+const staleAfter = time.Hour
+
+// removeStaleParts removes the partial downloads of name in dir that a killed process left
+// behind (a live download writes its part at least every stallTimeout). Errors are ignored:
+// a part that cannot be removed is only wasted space, never read.
+func removeStaleParts(dir, name string) {
+	parts, _ := filepath.Glob(filepath.Join(dir, "."+name+".*.part"))
+	for _, part := range parts {
+		if info, err := os.Lstat(part); err == nil && info.Mode().IsRegular() && time.Since(info.ModTime()) > staleAfter {
+			os.Remove(part)
+		}
+	}
+}
 
 // stallReader restarts the download's timer each time data arrives.
 type stallReader struct {

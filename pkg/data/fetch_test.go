@@ -111,6 +111,38 @@ func TestDownload(t *testing.T) {
 	}
 }
 
+// TestDownloadRemovesStaleParts: partial downloads left by a killed process (unmodified for
+// over an hour) are removed by the next download of the same file; a live one is not.
+func TestDownloadRemovesStaleParts(t *testing.T) {
+	_, srv, fake := fashionServer(t)
+	root := t.TempDir()
+	dir := filepath.Join(root, "FashionMNIST", "raw")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	name := fashionMNIST.images[1].name
+	stale := filepath.Join(dir, "."+name+".123.part")
+	live := filepath.Join(dir, "."+name+".456.part")
+	for _, p := range []string{stale, live} {
+		if err := os.WriteFile(p, []byte("half a file"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FashionMNIST(root, false, WithMirrors(srv.URL+"/"), WithProgress(nil), withChecksums(fake.sums(fashionMNIST, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale part %s is still there (err %v)", stale, err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("live part %s was removed: %v", live, err)
+	}
+}
+
 // TestDownloadFailures: each way a download can go wrong gives an error that
 // says so, and leaves no file behind that a later run would trust.
 func TestDownloadFailures(t *testing.T) {
