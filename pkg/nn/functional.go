@@ -103,7 +103,7 @@ func shiftedAlong(x *graph.Node, axis, k, stride, n int) []*graph.Node {
 	return views
 }
 
-// im2col gathers the kh×kw windows of x [B,C,H,W] into [B, C*KH*KW, Ho*Wo], rows ordered
+// im2col lays out the kh×kw windows of x [B,C,H,W] into [B, C*KH*KW, Ho*Wo], rows ordered
 // (channel, ky, kx) like a kernel [O,C,KH,KW] flattened to [O, C*KH*KW].
 func im2col(x *graph.Node, kh, kw, stride, padding int) *graph.Node {
 	d := x.Shape().Dimensions
