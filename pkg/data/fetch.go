@@ -293,7 +293,7 @@ func (fe *fetcher) download(rawURL, destDir string, f remoteFile) (_ *fetched, e
 	if err := os.MkdirAll(destDir, 0o755); err != nil {
 		return nil, err
 	}
-	removeStaleParts(destDir, f.name)
+	removeStaleParts(destDir, f.name, max(staleAfter, 2*timeout))
 	tmp, err := os.CreateTemp(destDir, "."+f.name+".*.part")
 	if err != nil {
 		return nil, err
@@ -359,13 +359,21 @@ func sum32(h hash.Hash) (s [sha256.Size]byte) { copy(s[:], h.Sum(nil)); return }
 const staleAfter = time.Hour
 
 // removeStaleParts removes the partial downloads of name in dir that a killed process left
-// behind (a live download writes its part at least every stallTimeout). Errors are ignored:
-// a part that cannot be removed is only wasted space, never read.
-func removeStaleParts(dir, name string) {
-	parts, _ := filepath.Glob(filepath.Join(dir, "."+name+".*.part"))
-	for _, part := range parts {
-		if info, err := os.Lstat(part); err == nil && info.Mode().IsRegular() && time.Since(info.ModTime()) > staleAfter {
-			os.Remove(part)
+// behind: those unmodified for longer than olderThan (a live download writes its part at
+// least once per stall timeout, and the caller passes more than twice that). Errors are
+// ignored: a part that cannot be removed is only wasted space, never read.
+func removeStaleParts(dir, name string, olderThan time.Duration) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := "." + name + "." // as os.CreateTemp names them: .NAME.RANDOM.part
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) || !strings.HasSuffix(e.Name(), ".part") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > olderThan {
+			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
 }

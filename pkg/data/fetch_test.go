@@ -115,7 +115,9 @@ func TestDownload(t *testing.T) {
 // over an hour) are removed by the next download of the same file; a live one is not.
 func TestDownloadRemovesStaleParts(t *testing.T) {
 	_, srv, fake := fashionServer(t)
-	root := t.TempDir()
+	// Glob metacharacters in the folder's name must not change which files are removed.
+	parent := t.TempDir()
+	root := filepath.Join(parent, "data[1]")
 	dir := filepath.Join(root, "FashionMNIST", "raw")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -133,6 +133,7 @@ func Conv2D(ctx *context.Context, x, kernel *graph.Node, stride, padding int) *g
 	if x.Shape().Dimensions[1] != kd[1] {
 		panic(fmt.Errorf("nn: Conv2d expects %d input channels, got input of shape %s (N,C,H,W)", kd[1], x.Shape()))
 	}
+	mustFitWindow("Conv2d", x, kd[2], kd[3], stride, padding)
 	if implFor(ctx, x.Graph()) == Native {
 		return conv2DNative(x, kernel, stride, padding)
 	}
@@ -186,6 +187,7 @@ const matmulBlock = 32
 // (padding counts as -inf, as in PyTorch).
 func MaxPool2D(ctx *context.Context, x *graph.Node, k, stride, padding int) *graph.Node {
 	mustRank("MaxPool2d", x, 4, "N,C,H,W")
+	mustFitPool("MaxPool2d", x, k, stride, padding)
 	if implFor(ctx, x.Graph()) == Native {
 		return graph.MaxPool(x).ChannelsAxis(images.ChannelsFirst).Window(k).Strides(stride).
 			PaddingPerDim([][2]int{{padding, padding}, {padding, padding}}).Done()
@@ -197,6 +199,7 @@ func MaxPool2D(ctx *context.Context, x *graph.Node, k, stride, padding int) *gra
 // the divisor is always k*k (PyTorch's count_include_pad=True).
 func AvgPool2D(ctx *context.Context, x *graph.Node, k, stride, padding int) *graph.Node {
 	mustRank("AvgPool2d", x, 4, "N,C,H,W")
+	mustFitPool("AvgPool2d", x, k, stride, padding)
 	if implFor(ctx, x.Graph()) == Native {
 		sum := graph.SumPool(x).ChannelsAxis(images.ChannelsFirst).Window(k).Strides(stride).
 			PaddingPerDim([][2]int{{padding, padding}, {padding, padding}}).Done()
@@ -242,16 +245,36 @@ func pool2DPortable(x *graph.Node, k, stride, padding int, isMax bool) *graph.No
 	return graph.DivScalar(pooled, float64(k*k)) // count_include_pad=True
 }
 
-// lowestFinite is the most negative finite value of a float dtype (float16's for the
-// others, which all hold it).
+// lowestFinite is the most negative finite value of a float dtype.
 func lowestFinite(dtype dtypes.DType) float64 {
 	switch dtype {
 	case dtypes.Float64:
 		return -math.MaxFloat64
 	case dtypes.Float32:
 		return -math.MaxFloat32
-	default:
+	case dtypes.BFloat16:
+		return -0x1.fep127 // (2 - 2⁻⁷)·2¹²⁷
+	default: // float16
 		return -65504
+	}
+}
+
+// mustFitWindow panics with a message naming the layer when a kh×kw window with this
+// padding does not fit in x [B,C,H,W] (PyTorch refuses it too).
+func mustFitWindow(layer string, x *graph.Node, kh, kw, stride, padding int) {
+	d := x.Shape().Dimensions
+	if stride < 1 || padding < 0 || d[2]+2*padding < kh || d[3]+2*padding < kw {
+		panic(fmt.Errorf("nn: %s with a %d×%d window, stride %d and padding %d does not fit input of shape %s (N,C,H,W)",
+			layer, kh, kw, stride, padding, x.Shape()))
+	}
+}
+
+// mustFitPool is mustFitWindow plus PyTorch's rule for pooling: padding at most half the
+// window, so that no window is all padding.
+func mustFitPool(layer string, x *graph.Node, k, stride, padding int) {
+	mustFitWindow(layer, x, k, k, stride, padding)
+	if 2*padding > k {
+		panic(fmt.Errorf("nn: %s padding %d is more than half the window size %d", layer, padding, k))
 	}
 }
 

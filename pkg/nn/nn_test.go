@@ -3,11 +3,13 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -269,3 +271,55 @@ func TestPortableGradientsFiniteDifferences(t *testing.T) {
 }
 
 func sqrt(x float64) float64 { return math.Sqrt(x) }
+
+// TestPortableMaxPoolLowDTypes: max pooling pads with each dtype's own lowest finite value,
+// so very negative inputs still win over the padding (bfloat16 reaches -3.39e38).
+func TestPortableMaxPoolLowDTypes(t *testing.T) {
+	backend := testBackend(t)
+	x := randTensor(3, 1, 1, 4, 4)
+	for _, dtype := range []dtypes.DType{dtypes.BFloat16, dtypes.Float32} {
+		t.Run(dtype.String(), func(t *testing.T) {
+			run := func(impl string) []float64 {
+				ctx := ctxWithImpl(impl)
+				return flat(graph.MustExecOnce(backend, func(x *graph.Node) *graph.Node {
+					low := graph.ConvertDType(graph.AddScalar(graph.MulScalar(x, 1000), -1e6), dtype)
+					return graph.ConvertDType(MaxPool2D(ctx, low, 3, 1, 1), dtypes.Float64)
+				}, x))
+			}
+			assertClose(t, "max pool of values near -1e6", run("portable"), run("native"), 0)
+		})
+	}
+}
+
+// TestWindowsThatDoNotFit: windows larger than the padded input, and pooling padded by more
+// than half its window (which PyTorch refuses), fail with a message naming the layer.
+func TestWindowsThatDoNotFit(t *testing.T) {
+	backend := testBackend(t)
+	tests := []struct {
+		name, want string
+		op         func(ctx *context.Context, x, k *graph.Node) *graph.Node
+		xDims      []int
+		kDims      []int
+	}{
+		{"conv kernel larger than input", "Conv2d with a 5×5 window",
+			func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 0) }, []int{1, 1, 4, 4}, []int{1, 1, 5, 5}},
+		{"maxpool padding over half", "MaxPool2d padding 1 is more than half",
+			func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 1, 1, 1) }, []int{1, 1, 4, 4}, []int{1}},
+		{"avgpool window larger than input", "AvgPool2d with a 3×3 window",
+			func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 3, 3, 0) }, []int{1, 1, 2, 2}, []int{1}},
+	}
+	for _, tc := range tests {
+		for _, impl := range []string{"portable", "native"} {
+			t.Run(tc.name+"/"+impl, func(t *testing.T) {
+				ctx := ctxWithImpl(impl)
+				err := tryBuild(func() {
+					graph.MustExecOnce(backend, func(x, k *graph.Node) *graph.Node { return tc.op(ctx, x, k) },
+						randTensor(1, tc.xDims...), randTensor(2, tc.kDims...))
+				})
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("got error %v, want one containing %q", err, tc.want)
+				}
+			})
+		}
+	}
+}
