@@ -51,11 +51,13 @@ func (p *Progress) Update(epoch, step, steps int, imagesPerSec float64) {
 	}
 }
 
-// Done clears the bar at the end of an epoch.
+// Done clears the bar at the end of an epoch. In a notebook it waits until GoNB has the
+// update, so that a program ending right after it leaves no stale bar behind.
 func (p *Progress) Done() {
 	switch {
 	case p.displayID != "":
 		gonbui.UpdateHTML(p.displayID, "")
+		gonbui.Sync()
 	case p.out != nil:
 		fmt.Fprintf(p.out, "\r%s\r", strings.Repeat(" ", 72))
 	}
