@@ -44,16 +44,9 @@ var (
 // (unless JUPYTER_TOKEN is set), and never be started with an empty token or
 // password, nor with its cross-site protections off.
 func CheckLabRecipe(recipe string) []string {
-	var problems []string
-	ips := ipFlag.FindAllStringSubmatch(recipe, -1)
-	if len(ips) == 0 {
-		problems = append(problems, "no --ip option: Jupyter's listening address is not pinned to 127.0.0.1")
-	}
-	for _, m := range ips {
-		if !loopback(m[1]) {
-			problems = append(problems, fmt.Sprintf("Jupyter listens on %s, not on 127.0.0.1 only", m[1]))
-		}
-	}
+	problems := checkListenAddress(recipe,
+		"no --ip option: Jupyter's listening address is not pinned to 127.0.0.1",
+		"Jupyter listens on %s, not on 127.0.0.1 only")
 	if !strings.Contains(recipe, "JUPYTER_TOKEN") && !strings.Contains(recipe, ".token=") {
 		problems = append(problems, "no token is given to Jupyter (neither JUPYTER_TOKEN nor --*.token=)")
 	}
@@ -61,6 +54,22 @@ func CheckLabRecipe(recipe string) []string {
 		problems = append(problems, "the default token does not come from a random source (/dev/urandom, secrets, openssl rand)")
 	}
 	problems = append(problems, checkNoEmptyAuth(recipe)...)
+	return problems
+}
+
+// checkListenAddress flags a missing --ip option (with missing) and every --ip that is not
+// a loopback address (with wrongf, given the address).
+func checkListenAddress(text, missing, wrongf string) []string {
+	var problems []string
+	ips := ipFlag.FindAllStringSubmatch(text, -1)
+	if len(ips) == 0 {
+		problems = append(problems, missing)
+	}
+	for _, m := range ips {
+		if !loopback(m[1]) {
+			problems = append(problems, fmt.Sprintf(wrongf, m[1]))
+		}
+	}
 	return problems
 }
 
@@ -79,16 +88,7 @@ func checkNoEmptyAuth(text string) []string {
 // the JUPYTER_TOKEN it was given.
 func CheckJupyterRun(args []string, tokenEnv string) []string {
 	joined := strings.Join(args, " ")
-	var problems []string
-	ips := ipFlag.FindAllStringSubmatch(joined, -1)
-	if len(ips) == 0 {
-		problems = append(problems, "started without --ip")
-	}
-	for _, m := range ips {
-		if !loopback(m[1]) {
-			problems = append(problems, fmt.Sprintf("started listening on %s", m[1]))
-		}
-	}
+	problems := checkListenAddress(joined, "started without --ip", "started listening on %s")
 	tokenArg := false
 	for _, a := range args {
 		if strings.Contains(a, ".token=") {

@@ -149,29 +149,19 @@ func (p *probe) choose(index int, strict bool) (Device, error) {
 	case "", "auto":
 		if cfg := envValue(p.lookupEnv, EnvBackend); cfg != "" {
 			source := EnvBackend + "=" + cfg
-			d, err := p.tryConfig(cfg, index, source)
-			if err == nil {
-				return p.done(d, notes), nil
-			}
-			err = fmt.Errorf("device: %s: %w", source, err)
-			if strict {
-				return Device{}, err
+			d, ok, err := tryForced(source, strict, &notes, func() (Device, error) { return p.tryConfig(cfg, index, source) })
+			if ok || err != nil {
+				return p.finish(d, notes, err)
 			}
 			// Nothing is skipped below: the automatic choice finds plugins
 			// by path, where GoMLX looks them up by name.
-			notes = append(notes, err.Error()+"; choosing automatically")
 		}
 	case KindGo, KindCPU, KindCUDA:
 		source := EnvDevice + "=" + forced
-		d, err := p.tryKind(forced, index, source)
-		if err == nil {
-			return p.done(d, notes), nil
+		d, ok, err := tryForced(source, strict, &notes, func() (Device, error) { return p.tryKind(forced, index, source) })
+		if ok || err != nil {
+			return p.finish(d, notes, err)
 		}
-		err = fmt.Errorf("device: %s: %w", source, err)
-		if strict {
-			return Device{}, err
-		}
-		notes = append(notes, err.Error()+"; choosing automatically")
 		skip[forced] = true
 	default:
 		err := fmt.Errorf("device: %s=%q: want go, cpu, cuda or auto", EnvDevice, forced)
@@ -202,6 +192,30 @@ func (p *probe) choose(index int, strict bool) (Device, error) {
 	d, err := p.tryGo("auto")
 	if err != nil {
 		return Device{}, fmt.Errorf("device: no backend works, not even the pure Go one: %w", err)
+	}
+	return p.done(d, notes), nil
+}
+
+// tryForced tries a choice the environment forces (source names the variable). It reports
+// ok when the choice works; when it fails, the error under strict, else a note in notes so
+// that the automatic choice follows.
+func tryForced(source string, strict bool, notes *[]string, try func() (Device, error)) (d Device, ok bool, err error) {
+	d, err = try()
+	if err == nil {
+		return d, true, nil
+	}
+	err = fmt.Errorf("device: %s: %w", source, err)
+	if strict {
+		return Device{}, false, err
+	}
+	*notes = append(*notes, err.Error()+"; choosing automatically")
+	return Device{}, false, nil
+}
+
+// finish ends a forced choice: the error if there is one, else the device, recorded.
+func (p *probe) finish(d Device, notes []string, err error) (Device, error) {
+	if err != nil {
+		return Device{}, err
 	}
 	return p.done(d, notes), nil
 }
