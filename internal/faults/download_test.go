@@ -82,15 +82,13 @@ func TestDownloadFaults(t *testing.T) {
 			if tc.want == "timed out" {
 				timeout = 300 * time.Millisecond
 			}
-			start := time.Now()
 			_, err := loadMNIST(t, root, data.WithMirrors(mi.URL()), data.WithHTTPClient(mi.srv.Client()),
 				data.WithTimeout(timeout))
 			if err == nil {
 				t.Fatal("loaded without error")
 			}
-			if d := time.Since(start); d > 8*time.Second {
-				t.Errorf("took %v to fail", d.Round(time.Millisecond))
-			}
+			// Where the server hangs, "timed out" in the error is the loader's own
+			// deadline cutting the transfer off (the server would wait 10 s).
 			for _, want := range []string{mi.URL() + file, tc.want} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error lacks %q:\n%v", want, err)
@@ -118,13 +116,12 @@ func TestDownloadFaults(t *testing.T) {
 		t.Parallel()
 		root := t.TempDir()
 		u := closedPort(t)
-		start := time.Now()
 		_, err := loadMNIST(t, root, data.WithMirrors(u), data.WithTimeout(2*time.Second))
 		if err == nil || !strings.Contains(err.Error(), u+mnistImages) {
 			t.Fatalf("want an error naming %s, got %v", u+mnistImages, err)
 		}
-		if d := time.Since(start); d > 8*time.Second {
-			t.Errorf("took %v to fail", d.Round(time.Millisecond))
+		if !strings.Contains(err.Error(), "refused") {
+			t.Errorf("the error does not say the connection was refused:\n%v", err)
 		}
 		checkTrust(t, root, m)
 	})

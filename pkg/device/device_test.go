@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,33 +37,54 @@ func captureStdout(t *testing.T, fn func()) string {
 	return <-done
 }
 
+// proxyWatch is an HTTP(S) proxy named in the environment that answers
+// nothing and counts the connections made to it: a download attempted by the
+// code under test (GoMLX's plugin auto-install, say) goes through it.
+func proxyWatch(t *testing.T) *atomic.Int64 {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var n atomic.Int64
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			c.Close()
+		}
+	}()
+	proxy := "http://" + l.Addr().String()
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"} {
+		t.Setenv(k, proxy)
+	}
+	t.Setenv("NO_PROXY", "")
+	t.Setenv("no_proxy", "")
+	return &n
+}
+
 // TestTryGPUHere runs the real choice on this machine. Without a GPU or an
 // XLA plugin (the development machines) it must pick the pure-Go backend,
-// quickly, printing one line; with them, whatever it picks must compute.
+// printing one line and downloading nothing; with them, whatever it picks
+// must compute.
 func TestTryGPUHere(t *testing.T) {
 	t.Setenv(EnvDevice, "")
 	t.Setenv(EnvBackend, "")
-	var (
-		elapsed time.Duration
-		backend backends.Backend
-	)
-	out := captureStdout(t, func() {
-		start := time.Now()
-		backend = TryGPU()
-		elapsed = time.Since(start)
-	})
-	t.Logf("TryGPU() took %s and printed %q", elapsed, out)
+	downloads := proxyWatch(t)
+	var backend backends.Backend
+	out := captureStdout(t, func() { backend = TryGPU() })
+	t.Logf("TryGPU() printed %q", out)
 	b, known := system.reg.lookup(backend)
 	if !known || Describe(backend).Summary() != b.Summary() {
 		t.Fatal("Describe does not know the backend TryGPU returned")
 	}
-	// Choosing the pure-Go backend takes well under a second (a fraction of
-	// a millisecond on the development machine); starting an XLA client,
-	// CUDA's above all, takes seconds.
-	if limit := 5 * time.Second; b.Kind == KindGo && elapsed > limit {
-		t.Errorf("TryGPU() took %s to choose the pure-Go backend, want well under %s", elapsed, limit)
-	} else if limit := 2 * time.Minute; elapsed > limit {
-		t.Errorf("TryGPU() took %s to choose %s, want under %s", elapsed, b.Summary(), limit)
+	// Choosing never waits on the network: no plugin is downloaded.
+	if n := downloads.Load(); n > 0 {
+		t.Errorf("TryGPU() opened %d connection(s) through the proxy: it tried to download something", n)
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if got := lines[len(lines)-1]; got != b.Summary() {
@@ -98,13 +121,11 @@ func TestTryGPUHere(t *testing.T) {
 	}
 
 	// A second call returns the same backend without creating another one.
-	start := time.Now()
 	var again backends.Backend
 	captureStdout(t, func() { again = TryGPU() })
 	if again != backend {
 		t.Error("a second TryGPU() returned a different backend")
 	}
-	t.Logf("second TryGPU() took %s", time.Since(start))
 }
 
 func TestSelectForcedGo(t *testing.T) {
@@ -132,7 +153,6 @@ func TestSelectForcedUnavailable(t *testing.T) {
 			if system.findCPUPlugin() != "" || (forced == "cuda" && len(system.findCUDAPlugins()) > 0) {
 				t.Skip("this machine has XLA plugins")
 			}
-			start := time.Now()
 			_, err := Select(0)
 			if err == nil || !strings.Contains(err.Error(), "JUANJI_DEVICE="+forced) {
 				t.Errorf("Select(0) error = %v, want one naming JUANJI_DEVICE=%s", err, forced)
@@ -140,7 +160,7 @@ func TestSelectForcedUnavailable(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error spans lines: %q", err)
 			}
-			t.Logf("failed in %s: %v", time.Since(start), err)
+			t.Logf("failed: %v", err)
 		})
 	}
 }
