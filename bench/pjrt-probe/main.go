@@ -5,14 +5,24 @@
 // "the plugin does not load" apart from "our benchmark fails". The backend comes from
 // -backend, else from $GOMLX_BACKEND (e.g. "xla:cuda"), else GoMLX's default.
 //
-// Output, one `probe key=value ...` line per check:
+// Output, one `probe key=value ...` line per check, the verdict last:
 //
+//	probe pjrt plugin="/…/xla_cuda_plugin.so" dlopen=ok plugin_api=0.83 headers_api=0.83 plugin_api_struct_size=1000 headers_api_struct_size=1000 compare=same
 //	probe backend=xla description="..." devices=1
 //	probe check=conv dtype=float32 y_err=... gk_err=... gx_err=... tol=... ok=yes
 //	probe bench=matmul dtype=float32 n=4096 iters=20 gflops=...
+//	probe verdict=ok plugin_api=0.83 headers_api=0.83 gradients=yes
+//
+// The `pjrt` line comes first, within a second: the plugin (-plugin, else the one the
+// configuration names) is opened with dlopen and its PJRT version read before go-xla calls it,
+// so a library that does not load shows dlerror()'s message, and a plugin built from newer PJRT
+// headers than go-xla v0.1.4's (0.83) is named with both versions. The verdict is one of ok,
+// dlopen_failed, backend_failed, struct_size_mismatch (PJRT said a struct had the wrong size:
+// the plugin is too new or too old for go-xla), wrong_values, no_gradients (with
+// -require-gradients, a backend that cannot differentiate convolutions), error.
 //
 // Errors are relative: max|got-want| / max|want|, against float64 loops in Go.
-// The exit status is 1 if any check fails or errors.
+// The exit status is 0 for verdict=ok, 2 when the plugin does not load, 1 otherwise.
 package main
 
 import (
@@ -21,6 +31,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -33,32 +44,87 @@ import (
 
 func main() {
 	backendCfg := flag.String("backend", "", `backend configuration (default: $GOMLX_BACKEND, else GoMLX's default), e.g. "xla:cuda" or "go"`)
+	plugin := flag.String("plugin", "", "PJRT plugin to inspect with dlopen first (default: the one the configuration names, if any)")
+	requireGrads := flag.Bool("require-gradients", false, "fail unless the convolution's gradients ran (the pure-Go backend cannot)")
 	n := flag.Int("n", 4096, "matrix size for the matmul benchmark (0 skips it)")
 	iters := flag.Int("iters", 20, "timed matmul iterations")
 	flag.Parse()
 
+	config := *backendCfg
+	if config == "" {
+		config = os.Getenv("GOMLX_BACKEND")
+	}
+	path := *plugin
+	if path == "" {
+		path = pluginPath(config)
+	}
+	var info pluginInfo
+	if path != "" {
+		info = inspectPlugin(path)
+		fmt.Println(info.Line())
+		if !info.Loaded() {
+			verdict("dlopen_failed", info, "")
+			os.Exit(2)
+		}
+	} else {
+		info.DlopenErr = "not inspected"
+	}
+
 	backend, err := newBackend(*backendCfg)
 	if err != nil {
 		fmt.Printf("probe backend=error error=%q\n", err.Error())
+		v := "backend_failed"
+		if isStructSizeError(err.Error()) {
+			v = "struct_size_mismatch"
+		}
+		verdict(v, info, fmt.Sprintf("error=%q", firstLine(err.Error())))
 		os.Exit(1)
 	}
 	fmt.Printf("probe backend=%q description=%q devices=%d gomlx_backend_env=%q\n",
 		backend.Name(), backend.Description(), backend.NumDevices(), os.Getenv("GOMLX_BACKEND"))
 
-	failed := false
+	v, detail := "ok", ""
+	grads := true
 	for _, dt := range []dtypes.DType{dtypes.Float64, dtypes.Float32} {
-		if !checkConv(backend, dt) {
-			failed = true
+		r := checkConv(backend, dt)
+		grads = grads && r.grads
+		switch {
+		case r.err != "" && isStructSizeError(r.err):
+			v, detail = "struct_size_mismatch", fmt.Sprintf("error=%q", firstLine(r.err))
+		case r.err != "" && v == "ok":
+			v, detail = "error", fmt.Sprintf("error=%q", firstLine(r.err))
+		case !r.ok && v == "ok":
+			v = "wrong_values"
 		}
 	}
-	if *n > 0 {
-		if !benchMatMul(backend, *n, *iters) {
-			failed = true
+	if v == "ok" && *requireGrads && !grads {
+		v = "no_gradients"
+	}
+	if *n > 0 && v == "ok" {
+		if msg := benchMatMul(backend, *n, *iters); msg != "" {
+			v, detail = "error", fmt.Sprintf("error=%q", firstLine(msg))
+			if isStructSizeError(msg) {
+				v = "struct_size_mismatch"
+			}
 		}
 	}
-	if failed {
+	verdict(v, info, strings.TrimSpace("gradients="+yesNo(grads)+" "+detail))
+	if v != "ok" {
 		os.Exit(1)
 	}
+}
+
+// verdict prints the probe's last line.
+func verdict(v string, info pluginInfo, extra string) {
+	fmt.Println(strings.TrimSpace(fmt.Sprintf("probe verdict=%s %s %s", v, info.Versions(), extra)))
+}
+
+// firstLine returns s up to its first newline (go-xla errors carry stack traces).
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return strings.TrimSpace(s[:i])
+	}
+	return s
 }
 
 // newBackend creates the backend, turning a panic (go-xla v0.1.4 dereferences a nil plugin when
@@ -80,12 +146,19 @@ const (
 	cB, cC, cH, cW, cO, cK, cP = 4, 3, 12, 12, 8, 3, 1
 )
 
+// convResult is one convolution check: values within tolerance, gradients computed, the error
+// (a panic's message) if it failed to run.
+type convResult struct {
+	ok, grads bool
+	err       string
+}
+
 // checkConv compares y = conv(x, k), d(½Σy²)/dk and d(½Σy²)/dx with float64 loops.
-func checkConv(backend backends.Backend, dt dtypes.DType) (ok bool) {
+func checkConv(backend backends.Backend, dt dtypes.DType) (res convResult) {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Printf("probe check=conv dtype=%s ok=no error=%q\n", dt, fmt.Sprint(r))
-			ok = false
+			res = convResult{err: fmt.Sprint(r)}
+			fmt.Printf("probe check=conv dtype=%s ok=no error=%q\n", dt, firstLine(res.err))
 		}
 	}()
 	r := rand.New(rand.NewPCG(1, 2))
@@ -124,10 +197,10 @@ func checkConv(backend backends.Backend, dt dtypes.DType) (ok bool) {
 	if dt == dtypes.Float32 {
 		tol = 1e-2
 	}
-	ok = yErr <= tol && (!grads || (gkErr <= tol && gxErr <= tol))
+	ok := yErr <= tol && (!grads || (gkErr <= tol && gxErr <= tol))
 	fmt.Printf("probe check=conv dtype=%s shape_x=%dx%dx%dx%d shape_k=%dx%dx%dx%d gradients=%s y_err=%.3g gk_err=%.3g gx_err=%.3g tol=%g ok=%s\n",
 		dt, cB, cC, cH, cW, cO, cC, cK, cK, yesNo(grads), yErr, gkErr, gxErr, tol, yesNo(ok))
-	return ok
+	return convResult{ok: ok, grads: grads}
 }
 
 // convReference returns y, dL/dk and dL/dx for L = ½Σy², by direct loops.
@@ -199,11 +272,12 @@ func relErr(got, want []float64) float64 {
 }
 
 // benchMatMul times Σ(A·B) for n×n float32 matrices; the sum keeps the result on the device.
-func benchMatMul(backend backends.Backend, n, iters int) (ok bool) {
+// It returns the error's message, "" when it ran.
+func benchMatMul(backend backends.Backend, n, iters int) (errMsg string) {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Printf("probe bench=matmul ok=no error=%q\n", fmt.Sprint(r))
-			ok = false
+			errMsg = fmt.Sprint(r)
+			fmt.Printf("probe bench=matmul ok=no error=%q\n", firstLine(errMsg))
 		}
 	}()
 	r := rand.New(rand.NewPCG(3, 4))
@@ -228,7 +302,7 @@ func benchMatMul(backend backends.Backend, n, iters int) (ok bool) {
 	gflops := 2 * float64(n) * float64(n) * float64(n) * float64(iters) / el.Seconds() / 1e9
 	fmt.Printf("probe bench=matmul dtype=float32 n=%d iters=%d first_call_s=%.2f ms_per_iter=%.3f gflops=%.1f ok=yes\n",
 		n, iters, compile.Seconds(), 1000*el.Seconds()/float64(iters), gflops)
-	return true
+	return ""
 }
 
 func yesNo(b bool) string {
