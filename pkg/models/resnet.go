@@ -6,6 +6,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/juanji/juanji/pkg/nn"
+	"github.com/juanji/juanji/pkg/nn/functional"
 )
 
 // ResidualBlock is the document's Residual: two 3×3 convolutions with batch norm, whose
@@ -31,7 +32,7 @@ func Residual(in, out int, use1x1 bool, strides int) *ResidualBlock {
 
 // Forward implements nn.Layer: Y = relu(bn1(conv1(X))); Y = bn2(conv2(Y)); return relu(Y + X).
 func (r *ResidualBlock) Forward(ctx *context.Context, x *graph.Node) *graph.Node {
-	y := nn.ReLUOp(r.bn1.Forward(ctx.In("bn1"), r.conv1.Forward(ctx.In("conv1"), x)))
+	y := functional.ReLU(r.bn1.Forward(ctx.In("bn1"), r.conv1.Forward(ctx.In("conv1"), x)))
 	y = r.bn2.Forward(ctx.In("bn2"), r.conv2.Forward(ctx.In("conv2"), y))
 	if r.conv3 != nil {
 		x = r.conv3.Forward(ctx.In("conv3"), x) // reshape X to Y's shape
@@ -39,7 +40,7 @@ func (r *ResidualBlock) Forward(ctx *context.Context, x *graph.Node) *graph.Node
 	if !x.Shape().Equal(y.Shape()) {
 		panic(fmt.Errorf("models: Residual at %s: input %s and output %s differ; use use1x1=true", ctx.Scope(), x.Shape(), y.Shape()))
 	}
-	return nn.ReLUOp(graph.Add(y, x))
+	return functional.ReLU(graph.Add(y, x))
 }
 
 // Children implements nn.Container, in the order PyTorch prints them.
@@ -82,7 +83,7 @@ func TrashNet() *TrashNetModel {
 // Forward implements nn.Layer.
 func (m *TrashNetModel) Forward(ctx *context.Context, x *graph.Node) *graph.Node {
 	x = graph.Reshape(x, -1, 3, 32, 32)
-	x = nn.ReLUOp(m.bn1.Forward(ctx.In("bn1"), m.conv1.Forward(ctx.In("conv1"), x)))
+	x = functional.ReLU(m.bn1.Forward(ctx.In("bn1"), m.conv1.Forward(ctx.In("conv1"), x)))
 	x = m.mp.Forward(ctx.In("mp"), x)
 	x = m.res2.Forward(ctx.In("res2"), m.res1.Forward(ctx.In("res1"), x))
 	x = m.ap.Forward(ctx.In("ap"), x)

@@ -6,6 +6,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/juanji/juanji/pkg/nn/functional"
 )
 
 // bnOutputsAndGrads runs one batch-norm layer in training mode on x and returns its output
@@ -66,7 +67,7 @@ func TestBatchNormInputGradient(t *testing.T) {
 	weights := randTensor(11, dims...)
 	lossOf := func(ctx *context.Context, x *graph.Node) *graph.Node {
 		ctx.SetTraining(x.Graph(), true)
-		y := BatchNormFormula(ctx, x, 1e-5, 0.1)
+		y := functional.BatchNorm(ctx, x, 1e-5, 0.1)
 		return graph.ReduceAllSum(graph.Mul(y, graph.Const(x.Graph(), weights)))
 	}
 	ctx := context.New()

@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/juanji/juanji/pkg/nn/functional"
 )
 
 // Layer is one building block of a network, like PyTorch's nn.Module.
@@ -187,7 +188,7 @@ func (c *Conv2dLayer) Forward(ctx *context.Context, x *graph.Node) *graph.Node {
 	if x.Rank() != 4 || x.Shape().Dimensions[1] != c.In {
 		panic(fmt.Errorf("nn: %s at %s: expects input [N %d H W], got %s", c, ctx.Scope(), c.In, x.Shape()))
 	}
-	y := Conv2D(ctx, x, w, c.StrideSize, c.PaddingSize)
+	y := functional.Conv2d(ctx, x, w, c.StrideSize, c.PaddingSize)
 	return graph.Add(y, graph.Reshape(b, 1, c.Out, 1, 1))
 }
 
@@ -224,7 +225,7 @@ func (l *LinearLayer) Forward(ctx *context.Context, x *graph.Node) *graph.Node {
 		VariableWithShape("weight", shapes.Make(x.DType(), l.Out, l.In)).ValueGraph(g)
 	b := ctx.WithInitializer(initializer(ctx, DefaultInit, l.In, l.Out)).
 		VariableWithShape("bias", shapes.Make(x.DType(), l.Out)).ValueGraph(g)
-	return LinearOp(x, w, b)
+	return functional.Linear(x, w, b)
 }
 
 // String implements Layer.
@@ -248,7 +249,7 @@ func Sigmoid() Layer {
 
 // ReLU is nn.ReLU().
 func ReLU() Layer {
-	return funcLayer{"ReLU()", func(_ *context.Context, x *graph.Node) *graph.Node { return ReLUOp(x) }}
+	return funcLayer{"ReLU()", func(_ *context.Context, x *graph.Node) *graph.Node { return functional.ReLU(x) }}
 }
 
 // Flatten is nn.Flatten(): [N, ...] → [N, product of the rest].
@@ -280,19 +281,23 @@ func Reshape(dims ...int) Layer {
 // AvgPool2d is nn.AvgPool2d(kernel_size=k, stride=s).
 func AvgPool2d(k, stride int) Layer {
 	return funcLayer{fmt.Sprintf("AvgPool2d(kernel_size=%d, stride=%d, padding=0)", k, stride),
-		func(ctx *context.Context, x *graph.Node) *graph.Node { return AvgPool2D(ctx, x, k, stride, 0) }}
+		func(ctx *context.Context, x *graph.Node) *graph.Node {
+			return functional.AvgPool2d(ctx, x, k, stride, 0)
+		}}
 }
 
 // MaxPool2d is nn.MaxPool2d(kernel_size=k, stride=s, padding=p).
 func MaxPool2d(k, stride, padding int) Layer {
 	return funcLayer{fmt.Sprintf("MaxPool2d(kernel_size=%d, stride=%d, padding=%d, dilation=1, ceil_mode=False)", k, stride, padding),
-		func(ctx *context.Context, x *graph.Node) *graph.Node { return MaxPool2D(ctx, x, k, stride, padding) }}
+		func(ctx *context.Context, x *graph.Node) *graph.Node {
+			return functional.MaxPool2d(ctx, x, k, stride, padding)
+		}}
 }
 
 // AdaptiveAvgPool2d is nn.AdaptiveAvgPool2d((1, 1)): each channel averaged to one value.
 func AdaptiveAvgPool2d() Layer {
 	return funcLayer{"AdaptiveAvgPool2d(output_size=(1, 1))",
-		func(_ *context.Context, x *graph.Node) *graph.Node { return GlobalAvgPool2D(x) }}
+		func(_ *context.Context, x *graph.Node) *graph.Node { return functional.GlobalAvgPool2d(x) }}
 }
 
 // Dropout is nn.Dropout(p): in training, zeroes each value with probability p and scales the
@@ -302,7 +307,7 @@ func Dropout(p float64) Layer {
 		if p <= 0 || !ctx.IsTraining(x.Graph()) {
 			return x
 		}
-		keep := graph.GreaterOrEqual(ctx.RandomUniform(x.Graph(), x.Shape()), scalarLike(x, p))
+		keep := graph.GreaterOrEqual(ctx.RandomUniform(x.Graph(), x.Shape()), graph.Scalar(x.Graph(), x.DType(), p))
 		return graph.Where(keep, graph.DivScalar(x, 1-p), graph.ZerosLike(x))
 	}}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/juanji/juanji/pkg/nn/functional"
 )
 
 // testBackend is the pure-Go backend, with unlimited workers (SimpleGo v0.26.0 can deadlock
@@ -64,7 +65,7 @@ func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
 
 func ctxWithImpl(impl string) *context.Context {
 	ctx := context.New()
-	ctx.SetParam(ParamImpl, impl)
+	ctx.SetParam(functional.ParamImpl, impl)
 	return ctx
 }
 
@@ -173,17 +174,17 @@ var implCases = []struct {
 	op           func(ctx *context.Context, x, k *graph.Node) *graph.Node
 	xDims, kDims []int
 }{
-	{"conv 5x5 pad 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 2) }, []int{2, 1, 8, 8}, []int{3, 1, 5, 5}},
-	{"conv 3x3 stride 2 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 1) }, []int{2, 3, 7, 7}, []int{4, 3, 3, 3}},
-	{"conv 1x1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 0) }, []int{2, 3, 5, 5}, []int{4, 3, 1, 1}},
-	{"conv 1x1 stride 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 0) }, []int{2, 3, 6, 6}, []int{4, 3, 1, 1}},
-	{"conv 11x11 stride 4 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 4, 1) }, []int{1, 1, 30, 30}, []int{2, 1, 11, 11}},
-	{"avgpool 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 2, 2, 0) }, []int{2, 3, 8, 8}, []int{1}},
-	{"avgpool 3 stride 2 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 3, 2, 1) }, []int{2, 3, 7, 7}, []int{1}},
-	{"maxpool 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 2, 2, 0) }, []int{2, 3, 8, 8}, []int{1}},
-	{"maxpool 3 stride 1 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 1, 1) }, []int{2, 3, 6, 6}, []int{1}},
-	{"maxpool 3 stride 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 2, 0) }, []int{2, 3, 9, 9}, []int{1}},
-	{"maxpool 3 stride 2 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 2, 1) }, []int{1, 2, 8, 8}, []int{1}},
+	{"conv 5x5 pad 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return functional.Conv2d(ctx, x, k, 1, 2) }, []int{2, 1, 8, 8}, []int{3, 1, 5, 5}},
+	{"conv 3x3 stride 2 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return functional.Conv2d(ctx, x, k, 2, 1) }, []int{2, 3, 7, 7}, []int{4, 3, 3, 3}},
+	{"conv 1x1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return functional.Conv2d(ctx, x, k, 1, 0) }, []int{2, 3, 5, 5}, []int{4, 3, 1, 1}},
+	{"conv 1x1 stride 2", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return functional.Conv2d(ctx, x, k, 2, 0) }, []int{2, 3, 6, 6}, []int{4, 3, 1, 1}},
+	{"conv 11x11 stride 4 pad 1", func(ctx *context.Context, x, k *graph.Node) *graph.Node { return functional.Conv2d(ctx, x, k, 4, 1) }, []int{1, 1, 30, 30}, []int{2, 1, 11, 11}},
+	{"avgpool 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return functional.AvgPool2d(ctx, x, 2, 2, 0) }, []int{2, 3, 8, 8}, []int{1}},
+	{"avgpool 3 stride 2 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return functional.AvgPool2d(ctx, x, 3, 2, 1) }, []int{2, 3, 7, 7}, []int{1}},
+	{"maxpool 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return functional.MaxPool2d(ctx, x, 2, 2, 0) }, []int{2, 3, 8, 8}, []int{1}},
+	{"maxpool 3 stride 1 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return functional.MaxPool2d(ctx, x, 3, 1, 1) }, []int{2, 3, 6, 6}, []int{1}},
+	{"maxpool 3 stride 2", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return functional.MaxPool2d(ctx, x, 3, 2, 0) }, []int{2, 3, 9, 9}, []int{1}},
+	{"maxpool 3 stride 2 pad 1", func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return functional.MaxPool2d(ctx, x, 3, 2, 1) }, []int{1, 2, 8, 8}, []int{1}},
 }
 
 // TestPortableMatchesNativeForward compares the two implementations' forward values on the
@@ -214,14 +215,14 @@ func TestPortableGradientsFiniteDifferences(t *testing.T) {
 		op           func(x, k *graph.Node) *graph.Node
 		xDims, kDims []int
 	}{
-		{"conv 3x3 pad 1", func(x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 1) }, []int{2, 2, 5, 5}, []int{3, 2, 3, 3}},
-		{"conv 3x3 stride 2 pad 1", func(x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 1) }, []int{1, 2, 6, 6}, []int{2, 2, 3, 3}},
-		{"conv 1x1", func(x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 1, 0) }, []int{2, 3, 3, 3}, []int{2, 3, 1, 1}},
-		{"avgpool 2", func(x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 2, 2, 0) }, []int{1, 2, 4, 4}, []int{1}},
-		{"avgpool 3 stride 2 pad 1", func(x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 3, 2, 1) }, []int{1, 2, 5, 5}, []int{1}},
-		{"maxpool 3 stride 1 pad 1", func(x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 3, 1, 1) }, []int{1, 2, 4, 4}, []int{1}},
-		{"maxpool 2", func(x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 2, 2, 0) }, []int{1, 2, 4, 4}, []int{1}},
-		{"linear", func(x, k *graph.Node) *graph.Node { return LinearOp(x, k, nil) }, []int{3, 4}, []int{2, 4}},
+		{"conv 3x3 pad 1", func(x, k *graph.Node) *graph.Node { return functional.Conv2d(ctx, x, k, 1, 1) }, []int{2, 2, 5, 5}, []int{3, 2, 3, 3}},
+		{"conv 3x3 stride 2 pad 1", func(x, k *graph.Node) *graph.Node { return functional.Conv2d(ctx, x, k, 2, 1) }, []int{1, 2, 6, 6}, []int{2, 2, 3, 3}},
+		{"conv 1x1", func(x, k *graph.Node) *graph.Node { return functional.Conv2d(ctx, x, k, 1, 0) }, []int{2, 3, 3, 3}, []int{2, 3, 1, 1}},
+		{"avgpool 2", func(x, _ *graph.Node) *graph.Node { return functional.AvgPool2d(ctx, x, 2, 2, 0) }, []int{1, 2, 4, 4}, []int{1}},
+		{"avgpool 3 stride 2 pad 1", func(x, _ *graph.Node) *graph.Node { return functional.AvgPool2d(ctx, x, 3, 2, 1) }, []int{1, 2, 5, 5}, []int{1}},
+		{"maxpool 3 stride 1 pad 1", func(x, _ *graph.Node) *graph.Node { return functional.MaxPool2d(ctx, x, 3, 1, 1) }, []int{1, 2, 4, 4}, []int{1}},
+		{"maxpool 2", func(x, _ *graph.Node) *graph.Node { return functional.MaxPool2d(ctx, x, 2, 2, 0) }, []int{1, 2, 4, 4}, []int{1}},
+		{"linear", func(x, k *graph.Node) *graph.Node { return functional.Linear(x, k, nil) }, []int{3, 4}, []int{2, 4}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -283,7 +284,7 @@ func TestPortableMaxPoolLowDTypes(t *testing.T) {
 				ctx := ctxWithImpl(impl)
 				return flat(graph.MustExecOnce(backend, func(x *graph.Node) *graph.Node {
 					low := graph.ConvertDType(graph.AddScalar(graph.MulScalar(x, 1000), -1e6), dtype)
-					return graph.ConvertDType(MaxPool2D(ctx, low, 3, 1, 1), dtypes.Float64)
+					return graph.ConvertDType(functional.MaxPool2d(ctx, low, 3, 1, 1), dtypes.Float64)
 				}, x))
 			}
 			assertClose(t, "max pool of values near -1e6", run("portable"), run("native"), 0)
@@ -302,11 +303,11 @@ func TestWindowsThatDoNotFit(t *testing.T) {
 		kDims      []int
 	}{
 		{"conv kernel larger than input", "Conv2d with a 5×5 window",
-			func(ctx *context.Context, x, k *graph.Node) *graph.Node { return Conv2D(ctx, x, k, 2, 0) }, []int{1, 1, 4, 4}, []int{1, 1, 5, 5}},
+			func(ctx *context.Context, x, k *graph.Node) *graph.Node { return functional.Conv2d(ctx, x, k, 2, 0) }, []int{1, 1, 4, 4}, []int{1, 1, 5, 5}},
 		{"maxpool padding over half", "MaxPool2d padding 1 is more than half",
-			func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return MaxPool2D(ctx, x, 1, 1, 1) }, []int{1, 1, 4, 4}, []int{1}},
+			func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return functional.MaxPool2d(ctx, x, 1, 1, 1) }, []int{1, 1, 4, 4}, []int{1}},
 		{"avgpool window larger than input", "AvgPool2d with a 3×3 window",
-			func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return AvgPool2D(ctx, x, 3, 3, 0) }, []int{1, 1, 2, 2}, []int{1}},
+			func(ctx *context.Context, x, _ *graph.Node) *graph.Node { return functional.AvgPool2d(ctx, x, 3, 3, 0) }, []int{1, 1, 2, 2}, []int{1}},
 	}
 	for _, tc := range tests {
 		for _, impl := range []string{"portable", "native"} {

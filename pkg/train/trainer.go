@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
 	"github.com/juanji/juanji/pkg/nn"
+	"github.com/juanji/juanji/pkg/nn/functional"
 )
 
 // SGD is torch.optim.SGD(params, lr, momentum, weight_decay): with momentum m the update is
@@ -135,7 +136,7 @@ func (t *Trainer) shards(b int) int {
 		}
 		return 1
 	}
-	if nn.BackendImpl(t.Backend) != nn.Portable || hasBatchNorm(t.Model) {
+	if functional.BackendImpl(t.Backend) != functional.Portable || hasBatchNorm(t.Model) {
 		return 1
 	}
 	n := runtime.NumCPU()

@@ -1,4 +1,25 @@
-package nn
+// Package functional holds the computations on graph nodes that the layers of pkg/nn are
+// made of, as torch.nn.functional holds PyTorch's: functions that take nodes (and, where an
+// implementation is chosen or a variable kept, the context) and return nodes. They have no
+// weights of their own; the layers in pkg/nn create the weights and call these.
+//
+//	nn.Conv2d(1, 6, 5)                               ->  functional.Conv2d(ctx, x, kernel, 1, 0)
+//	nn.MaxPool2d(3, 2, 1)                            ->  functional.MaxPool2d(ctx, x, 3, 2, 1)
+//	nn.AvgPool2d(2, 2)                               ->  functional.AvgPool2d(ctx, x, 2, 2, 0)
+//	nn.AdaptiveAvgPool2d()                           ->  functional.GlobalAvgPool2d(x)
+//	nn.Linear(in, out)                               ->  functional.Linear(x, weight, bias)
+//	nn.ReLU()                                        ->  functional.ReLU(x)
+//	nn.BatchNorm2d(c), nn.BatchNorm1d(c)             ->  functional.BatchNorm(ctx, x, eps, momentum)
+//
+// PyTorch's names are lower case (F.conv2d); Go exports capitalized names, and the package
+// name tells a function from a layer.
+//
+// Convolution and pooling come in two implementations (see Impl): GoMLX's native ops, and a
+// portable version built from strided slices and matrix products that every backend can
+// differentiate. The portable version's gradients rely on the gradient rules pkg/nn installs
+// for Slice and DotGeneral; import pkg/nn (every program that builds layers does) before
+// differentiating these functions on the pure-Go backend.
+package functional
 
 import (
 	"fmt"
@@ -13,7 +34,7 @@ import (
 )
 
 // Impl selects how convolution and pooling are computed. (Batch norm is always written from
-// its formulas, which every backend can differentiate; see BatchNormLayer.Library.)
+// its formulas, which every backend can differentiate; see nn.BatchNormLayer.Library.)
 type Impl int
 
 const (
@@ -94,7 +115,7 @@ func padSpatial(x *graph.Node, p int, value float64) *graph.Node {
 
 // shiftedAlong returns the k views of x, one per window offset along axis, each taking n
 // elements stride apart: view i's element j is element j*stride+i. They are strided Slices,
-// which every backend differentiates (see sliceVJP).
+// which every backend differentiates (see the Slice gradient rule in pkg/nn).
 func shiftedAlong(x *graph.Node, axis, k, stride, n int) []*graph.Node {
 	views := make([]*graph.Node, k)
 	for i := range views {
@@ -114,7 +135,7 @@ func im2col(x *graph.Node, kh, kw, stride, padding int) *graph.Node {
 	for ky := range kh {
 		for kx := range kw {
 			// The window's (ky, kx) element at every output position: a strided Slice,
-			// which every backend differentiates (see sliceVJP).
+			// which every backend differentiates (see the Slice gradient rule in pkg/nn).
 			v := graph.Slice(xp, graph.AxisRange(), graph.AxisRange(),
 				graph.AxisRange(ky, ky+(ho-1)*stride+1).Stride(stride),
 				graph.AxisRange(kx, kx+(wo-1)*stride+1).Stride(stride))
@@ -124,23 +145,23 @@ func im2col(x *graph.Node, kh, kw, stride, padding int) *graph.Node {
 	return graph.Reshape(graph.Concatenate(views, 2), b, c*kh*kw, ho*wo)
 }
 
-// Conv2D convolves x [B,C,H,W] with kernel [O,C,KH,KW] (PyTorch's layout), stride and zero
+// Conv2d convolves x [B,C,H,W] with kernel [O,C,KH,KW] (PyTorch's layout), stride and zero
 // padding equal on both spatial axes, and returns [B,O,Ho,Wo]. It picks the implementation
 // with implFor.
-func Conv2D(ctx *context.Context, x, kernel *graph.Node, stride, padding int) *graph.Node {
+func Conv2d(ctx *context.Context, x, kernel *graph.Node, stride, padding int) *graph.Node {
 	mustRank("Conv2d", x, 4, "N,C,H,W")
 	kd := kernel.Shape().Dimensions
 	if x.Shape().Dimensions[1] != kd[1] {
-		panic(fmt.Errorf("nn: Conv2d expects %d input channels, got input of shape %s (N,C,H,W)", kd[1], x.Shape()))
+		panic(fmt.Errorf("functional: Conv2d expects %d input channels, got input of shape %s (N,C,H,W)", kd[1], x.Shape()))
 	}
 	mustFitWindow("Conv2d", x, kd[2], kd[3], stride, padding)
 	if implFor(ctx, x.Graph()) == Native {
-		return conv2DNative(x, kernel, stride, padding)
+		return conv2dNative(x, kernel, stride, padding)
 	}
-	return conv2DPortable(x, kernel, stride, padding)
+	return conv2dPortable(x, kernel, stride, padding)
 }
 
-func conv2DNative(x, kernel *graph.Node, stride, padding int) *graph.Node {
+func conv2dNative(x, kernel *graph.Node, stride, padding int) *graph.Node {
 	axes := graph.ConvolveAxesConfig{
 		InputBatch: 0, InputChannels: 1, InputSpatial: []int{2, 3},
 		KernelOutputChannels: 0, KernelInputChannels: 1, KernelSpatial: []int{2, 3},
@@ -150,7 +171,7 @@ func conv2DNative(x, kernel *graph.Node, stride, padding int) *graph.Node {
 		[][2]int{{padding, padding}, {padding, padding}}, nil, nil, 1, 1)
 }
 
-// conv2DPortable is convolution as im2col: every window becomes a column (see im2col),
+// conv2dPortable is convolution as im2col: every window becomes a column (see im2col),
 // then one matrix product with the kernel flattened to [O, C*KH*KW].
 //
 // How the product is laid out matters on the pure-Go backend, whose matrix product works
@@ -158,7 +179,7 @@ func conv2DNative(x, kernel *graph.Node, stride, padding int) *graph.Node {
 // padding, so the product is done per image (a batch axis, which it also spreads over the
 // cores); with 32 or more, one large product over all images is faster. (Measured with
 // BenchmarkLeNetTrainStep and BenchmarkTrashNetTrainStep; see README.)
-func conv2DPortable(x, kernel *graph.Node, stride, padding int) *graph.Node {
+func conv2dPortable(x, kernel *graph.Node, stride, padding int) *graph.Node {
 	xd, kd := x.Shape().Dimensions, kernel.Shape().Dimensions
 	b, h, w := xd[0], xd[2], xd[3]
 	o, c, kh, kw := kd[0], kd[1], kd[2], kd[3]
@@ -183,21 +204,21 @@ func conv2DPortable(x, kernel *graph.Node, stride, padding int) *graph.Node {
 // matmulBlock is the block size of the pure-Go backend's large matrix products (float32).
 const matmulBlock = 32
 
-// MaxPool2D is max pooling over k×k windows of x [B,C,H,W] with the given stride and padding
+// MaxPool2d is max pooling over k×k windows of x [B,C,H,W] with the given stride and padding
 // (padding counts as -inf, as in PyTorch).
-func MaxPool2D(ctx *context.Context, x *graph.Node, k, stride, padding int) *graph.Node {
+func MaxPool2d(ctx *context.Context, x *graph.Node, k, stride, padding int) *graph.Node {
 	mustRank("MaxPool2d", x, 4, "N,C,H,W")
 	mustFitPool("MaxPool2d", x, k, stride, padding)
 	if implFor(ctx, x.Graph()) == Native {
 		return graph.MaxPool(x).ChannelsAxis(images.ChannelsFirst).Window(k).Strides(stride).
 			PaddingPerDim([][2]int{{padding, padding}, {padding, padding}}).Done()
 	}
-	return pool2DPortable(x, k, stride, padding, true)
+	return pool2dPortable(x, k, stride, padding, true)
 }
 
-// AvgPool2D is average pooling over k×k windows of x [B,C,H,W]; padding counts as zeros and
+// AvgPool2d is average pooling over k×k windows of x [B,C,H,W]; padding counts as zeros and
 // the divisor is always k*k (PyTorch's count_include_pad=True).
-func AvgPool2D(ctx *context.Context, x *graph.Node, k, stride, padding int) *graph.Node {
+func AvgPool2d(ctx *context.Context, x *graph.Node, k, stride, padding int) *graph.Node {
 	mustRank("AvgPool2d", x, 4, "N,C,H,W")
 	mustFitPool("AvgPool2d", x, k, stride, padding)
 	if implFor(ctx, x.Graph()) == Native {
@@ -205,10 +226,10 @@ func AvgPool2D(ctx *context.Context, x *graph.Node, k, stride, padding int) *gra
 			PaddingPerDim([][2]int{{padding, padding}, {padding, padding}}).Done()
 		return graph.DivScalar(sum, float64(k*k))
 	}
-	return pool2DPortable(x, k, stride, padding, false)
+	return pool2dPortable(x, k, stride, padding, false)
 }
 
-func pool2DPortable(x *graph.Node, k, stride, padding int, isMax bool) *graph.Node {
+func pool2dPortable(x *graph.Node, k, stride, padding int, isMax bool) *graph.Node {
 	d := x.Shape().Dimensions
 	b, c, h, w := d[0], d[1], d[2], d[3]
 	ho, wo := outSize(h, k, stride, padding), outSize(w, k, stride, padding)
@@ -264,7 +285,7 @@ func lowestFinite(dtype dtypes.DType) float64 {
 func mustFitWindow(layer string, x *graph.Node, kh, kw, stride, padding int) {
 	d := x.Shape().Dimensions
 	if stride < 1 || padding < 0 || d[2]+2*padding < kh || d[3]+2*padding < kw {
-		panic(fmt.Errorf("nn: %s with a %d×%d window, stride %d and padding %d does not fit input of shape %s (N,C,H,W)",
+		panic(fmt.Errorf("functional: %s with a %d×%d window, stride %d and padding %d does not fit input of shape %s (N,C,H,W)",
 			layer, kh, kw, stride, padding, x.Shape()))
 	}
 }
@@ -274,23 +295,23 @@ func mustFitWindow(layer string, x *graph.Node, kh, kw, stride, padding int) {
 func mustFitPool(layer string, x *graph.Node, k, stride, padding int) {
 	mustFitWindow(layer, x, k, k, stride, padding)
 	if 2*padding > k {
-		panic(fmt.Errorf("nn: %s padding %d is more than half the window size %d", layer, padding, k))
+		panic(fmt.Errorf("functional: %s padding %d is more than half the window size %d", layer, padding, k))
 	}
 }
 
-// GlobalAvgPool2D averages each channel of x [B,C,H,W] to [B,C,1,1]: PyTorch's
+// GlobalAvgPool2d averages each channel of x [B,C,H,W] to [B,C,1,1]: PyTorch's
 // AdaptiveAvgPool2d((1, 1)).
-func GlobalAvgPool2D(x *graph.Node) *graph.Node {
+func GlobalAvgPool2d(x *graph.Node) *graph.Node {
 	mustRank("AdaptiveAvgPool2d", x, 4, "N,C,H,W")
 	return graph.ReduceAndKeep(x, graph.ReduceMean, 2, 3)
 }
 
-// LinearOp computes x [B,in] · weightᵀ + bias with weight [out,in] (PyTorch's layout).
-func LinearOp(x, weight, bias *graph.Node) *graph.Node {
+// Linear computes x [B,in] · weightᵀ + bias with weight [out,in] (PyTorch's layout).
+func Linear(x, weight, bias *graph.Node) *graph.Node {
 	mustRank("Linear", x, 2, "N,features")
 	in := weight.Shape().Dimensions[1]
 	if x.Shape().Dimensions[1] != in {
-		panic(fmt.Errorf("nn: Linear expects %d input features, got input of shape %s", in, x.Shape()))
+		panic(fmt.Errorf("functional: Linear expects %d input features, got input of shape %s", in, x.Shape()))
 	}
 	y := graph.DotGeneral(x, []int{1}, nil, weight, []int{1}, nil)
 	if bias != nil {
@@ -302,5 +323,12 @@ func LinearOp(x, weight, bias *graph.Node) *graph.Node {
 // scalarLike is a small helper for scalar constants of x's dtype.
 func scalarLike(x *graph.Node, v float64) *graph.Node { return graph.Scalar(x.Graph(), x.DType(), v) }
 
-// ReLUOp is max(x, 0), F.relu in PyTorch.
-func ReLUOp(x *graph.Node) *graph.Node { return graph.Max(x, graph.ZerosLike(x)) }
+// ReLU is max(x, 0), F.relu in PyTorch.
+func ReLU(x *graph.Node) *graph.Node { return graph.Max(x, graph.ZerosLike(x)) }
+
+// mustRank panics with a clear message naming the layer when x has the wrong rank.
+func mustRank(layer string, x *graph.Node, rank int, want string) {
+	if x.Rank() != rank {
+		panic(fmt.Errorf("functional: %s expects input of rank %d (%s), got shape %s", layer, rank, want, x.Shape()))
+	}
+}
