@@ -1,0 +1,255 @@
+package kernels
+
+import "sync"
+
+// gemmCall holds the state of one GEMM (or of one K-split of it). It is
+// recycled, and its function values are created once, so that a call does not
+// allocate.
+type gemmCall[T float] struct {
+	kd      *kernelDesc[T]
+	p       *Pool
+	workers int
+	m, n, k int
+	a, b, c mat[T]
+	acc     bool
+
+	// Blocking of this call.
+	mc, kc      int // rows per A block (multiple of mr), depth per K block
+	mBlocks     int
+	nGroups     int // column groups of a B block, each ppg panels
+	ppg         int
+	jc, ncur    int // current B block: columns
+	pc, kcur    int // current B block: depth
+	panels      int
+	bp          []T // packed B block
+	splits      int
+	parts       []T   // split-K partial outputs, (splits-1) × m × n
+	bpBuf, pBuf *[]T
+
+	packBFn, computeFn, splitFn func(start, end int)
+}
+
+type callList[T float] struct {
+	mu   sync.Mutex
+	free []*gemmCall[T]
+}
+
+var (
+	callsF32 callList[float32]
+	callsF64 callList[float64]
+)
+
+func calls[T float]() *callList[T] {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		return any(&callsF32).(*callList[T])
+	default:
+		return any(&callsF64).(*callList[T])
+	}
+}
+
+func getCall[T float]() *gemmCall[T] {
+	l := calls[T]()
+	l.mu.Lock()
+	if k := len(l.free); k > 0 {
+		g := l.free[k-1]
+		l.free = l.free[:k-1]
+		l.mu.Unlock()
+		return g
+	}
+	l.mu.Unlock()
+	g := &gemmCall[T]{}
+	g.packBFn = g.packB
+	g.computeFn = g.compute
+	g.splitFn = g.split
+	return g
+}
+
+func putCall[T float](g *gemmCall[T]) {
+	g.a, g.b, g.c, g.bp, g.parts, g.p = mat[T]{}, mat[T]{}, mat[T]{}, nil, nil, nil
+	l := calls[T]()
+	l.mu.Lock()
+	l.free = append(l.free, g)
+	l.mu.Unlock()
+}
+
+const (
+	// Split K across workers when the output gives fewer than one block per
+	// worker and K has at least splitKMinBlocks K blocks.
+	splitKMinBlocks = 2
+	// Pack B with several workers when a B block has at least this many
+	// elements.
+	parallelPackMin = 32 * 1024
+)
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// run computes the product with up to workers goroutines of p.
+func run[T float](p *Pool, workers int, kd *kernelDesc[T], m, n, k int, a, b, c *mat[T], acc bool) {
+	g := getCall[T]()
+	g.kd, g.p, g.workers = kd, p, workers
+	g.m, g.n, g.k = m, n, k
+	g.a, g.b, g.c, g.acc = *a, *b, *c, acc
+	g.plan()
+	if workers > 1 && g.mBlocks*g.nGroups < workers && k >= splitKMinBlocks*kd.kc {
+		g.splitK(min(workers, ceilDiv(k, kd.kc)))
+	} else {
+		g.blocked()
+	}
+	putCall(g)
+}
+
+// plan chooses the block sizes for m, n, k and the workers.
+func (g *gemmCall[T]) plan() {
+	kd := g.kd
+	kb := ceilDiv(g.k, kd.kc)
+	g.kc = ceilDiv(g.k, kb)
+	mb := ceilDiv(g.m, kd.mc)
+	g.mc = ceilDiv(ceilDiv(g.m, mb), kd.mr) * kd.mr
+	g.mBlocks = ceilDiv(g.m, g.mc)
+	panels := ceilDiv(min(g.n, kd.nc), kd.nr)
+	g.nGroups = 1
+	if g.workers > 1 && g.mBlocks < 2*g.workers {
+		// Too few row blocks to keep every worker busy: also split the
+		// columns (each group packs its own copy of the A block).
+		g.nGroups = min(panels, ceilDiv(2*g.workers, g.mBlocks))
+	}
+	g.ppg = ceilDiv(panels, g.nGroups)
+	g.nGroups = ceilDiv(panels, g.ppg)
+}
+
+func (g *gemmCall[T]) parallel(n, nchunks int, fn func(start, end int)) {
+	if g.workers <= 1 || nchunks <= 1 {
+		fn(0, n)
+		return
+	}
+	g.p.forChunks(n, nchunks, fn)
+}
+
+// blocked runs the cache-blocked algorithm: for each B block (kc × nc) packed
+// once and shared, every (A row block, column group) item is computed by one
+// worker, which packs its A block (mc × kc) privately.
+func (g *gemmCall[T]) blocked() {
+	kd := g.kd
+	nr := kd.nr
+	g.bpBuf = bufs[T]().get(g.kc * ceilDiv(min(g.n, kd.nc), nr) * nr)
+	g.bp = *g.bpBuf
+	for jc := 0; jc < g.n; jc += kd.nc {
+		g.jc, g.ncur = jc, min(kd.nc, g.n-jc)
+		g.panels = ceilDiv(g.ncur, nr)
+		ppg := g.ppg
+		groups := ceilDiv(g.panels, ppg)
+		for pc := 0; pc < g.k; pc += g.kc {
+			g.pc, g.kcur = pc, min(g.kc, g.k-pc)
+			packChunks := 1
+			if g.panels*g.kcur*nr >= parallelPackMin {
+				packChunks = g.workers
+			}
+			g.parallel(g.panels, packChunks, g.packBFn)
+			items := g.mBlocks * groups
+			g.parallel(items, items, g.computeFn)
+		}
+	}
+	bufs[T]().put(g.bpBuf)
+	g.bpBuf, g.bp = nil, nil
+}
+
+// packB packs panels [start,end) of the current B block.
+func (g *gemmCall[T]) packB(start, end int) {
+	nr := g.kd.nr
+	for q := start; q < end; q++ {
+		j := q * nr
+		packB(g.bp[q*g.kcur*nr:(q+1)*g.kcur*nr], &g.b, g.pc, g.kcur, g.jc+j, min(nr, g.ncur-j), nr)
+	}
+}
+
+// compute runs items [start,end): item = (A row block, column group).
+func (g *gemmCall[T]) compute(start, end int) {
+	kd := g.kd
+	mr, nr, kcur := kd.mr, kd.nr, g.kcur
+	groups := ceilDiv(g.panels, g.ppg)
+	buf := bufs[T]().get(g.mc*kcur + mr*nr)
+	ap := (*buf)[:g.mc*kcur]
+	tmp := (*buf)[g.mc*kcur:]
+	acc := g.acc || g.pc > 0
+	c := &g.c
+	for it := start; it < end; it++ {
+		ib, grp := it/groups, it%groups
+		i0 := ib * g.mc
+		mcur := min(g.mc, g.m-i0)
+		packA(ap, &g.a, i0, mcur, g.pc, kcur, mr)
+		q1 := min(g.panels, (grp+1)*g.ppg)
+		for q := grp * g.ppg; q < q1; q++ {
+			bpan := g.bp[q*kcur*nr : (q+1)*kcur*nr]
+			j := g.jc + q*nr
+			cols := min(nr, g.n-j)
+			for r := 0; r*mr < mcur; r++ {
+				apan := ap[r*kcur*mr : (r+1)*kcur*mr]
+				i := i0 + r*mr
+				rows := min(mr, g.m-i)
+				ci := c.off + i*c.rs + j
+				if rows == mr && cols == nr {
+					kd.kern(kcur, apan, bpan, c.data[ci:], c.rs, acc)
+					continue
+				}
+				kd.kern(kcur, apan, bpan, tmp, nr, false)
+				for ii := range rows {
+					crow := c.data[ci+ii*c.rs : ci+ii*c.rs+cols]
+					trow := tmp[ii*nr : ii*nr+cols]
+					if acc {
+						for jj, v := range trow {
+							crow[jj] += v
+						}
+					} else {
+						copy(crow, trow)
+					}
+				}
+			}
+		}
+	}
+	bufs[T]().put(buf)
+}
+
+// splitK splits K into splits ranges computed in parallel, each serially;
+// the first writes to C, the others to partial outputs added into C after.
+func (g *gemmCall[T]) splitK(splits int) {
+	g.splits = splits
+	mn := g.m * g.n
+	g.pBuf = bufs[T]().get((splits - 1) * mn)
+	g.parts = *g.pBuf
+	g.p.forChunks(splits, splits, g.splitFn)
+	c := &g.c
+	for i := range g.m {
+		crow := c.data[c.off+i*c.rs : c.off+i*c.rs+g.n]
+		for s := 1; s < splits; s++ {
+			prow := g.parts[(s-1)*mn+i*g.n : (s-1)*mn+(i+1)*g.n]
+			for j, v := range prow {
+				crow[j] += v
+			}
+		}
+	}
+	bufs[T]().put(g.pBuf)
+	g.pBuf, g.parts = nil, nil
+}
+
+// split computes K ranges [start,end) of the split-K plan.
+func (g *gemmCall[T]) split(start, end int) {
+	for s := start; s < end; s++ {
+		k0, k1 := chunkBounds(g.k, g.splits, s)
+		a, b, c, acc := g.a, g.b, g.c, g.acc
+		a.off += k0 * a.cs
+		b.off += k0 * b.rs
+		if s > 0 {
+			c = mat[T]{g.parts[(s-1)*g.m*g.n : s*g.m*g.n], 0, g.n, 1}
+			acc = false
+		}
+		sub := getCall[T]()
+		sub.kd, sub.p, sub.workers = g.kd, g.p, 1
+		sub.m, sub.n, sub.k = g.m, g.n, k1-k0
+		sub.a, sub.b, sub.c, sub.acc = a, b, c, acc
+		sub.plan()
+		sub.blocked()
+		putCall(sub)
+	}
+}

@@ -1,0 +1,191 @@
+package kernels
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+)
+
+// MatF32 is a strided float32 matrix operand: element (i,j) is
+// Data[Offset + i*RowStride + j*ColStride]. A transposed operand is the same
+// data with the strides swapped.
+type MatF32 struct {
+	Data                         []float32
+	Offset, RowStride, ColStride int
+}
+
+// MatF64 is the float64 version of MatF32.
+type MatF64 struct {
+	Data                         []float64
+	Offset, RowStride, ColStride int
+}
+
+// float is the element types the GEMM driver is instantiated for.
+type float interface{ float32 | float64 }
+
+// mat is the element-type-generic form of MatF32 / MatF64.
+type mat[T float] struct {
+	data           []T
+	off, rs, cs int
+}
+
+// at returns element (i,j).
+func (x *mat[T]) at(i, j int) T { return x.data[x.off+i*x.rs+j*x.cs] }
+
+// microKernel computes the mr×nr tile C = A·B (or C += A·B when acc) from a
+// packed A micro-panel (kc groups of mr values) and a packed B micro-panel (kc
+// groups of nr values); C is row-major with leading dimension ldc and must
+// have room for the whole tile.
+type microKernel[T float] func(kc int, a, b, c []T, ldc int, acc bool)
+
+// kernelDesc describes a microkernel and the blocking it is tuned for.
+type kernelDesc[T float] struct {
+	name       string
+	mr, nr     int // microkernel tile
+	mc, kc, nc int // cache blocks: A block mc×kc (L2), B block kc×nc (L3)
+	kern       microKernel[T]
+}
+
+var (
+	genericF32 = &kernelDesc[float32]{name: "generic", mr: 4, nr: 4, mc: 128, kc: 256, nc: 2048, kern: genericKernel4x4[float32]}
+	genericF64 = &kernelDesc[float64]{name: "generic", mr: 4, nr: 4, mc: 96, kc: 256, nc: 2048, kern: genericKernel4x4[float64]}
+
+	// bestF32 / bestF64 are the fastest kernels this CPU supports (chosen by
+	// the architecture files).
+	bestF32 = archF32()
+	bestF64 = archF64()
+
+	curF32 atomic.Pointer[kernelDesc[float32]]
+	curF64 atomic.Pointer[kernelDesc[float64]]
+)
+
+func init() {
+	curF32.Store(bestF32)
+	curF64.Store(bestF64)
+	if os.Getenv("JUANJI_GEMM") == "generic" {
+		useGeneric(true)
+	}
+}
+
+// useGeneric selects the generic kernels (true) or the best ones for this CPU
+// (false). It is the test hook that lets one test run cover both kernels.
+func useGeneric(generic bool) {
+	if generic {
+		curF32.Store(genericF32)
+		curF64.Store(genericF64)
+	} else {
+		curF32.Store(bestF32)
+		curF64.Store(bestF64)
+	}
+}
+
+// Kernel reports which float32 microkernel is in use: "avx2" or "generic".
+func Kernel() string { return curF32.Load().name }
+
+// KernelF64 reports which float64 microkernel is in use: "avx2" or "generic".
+func KernelF64() string { return curF64.Load().name }
+
+// GemmF32 computes C[m×n] = A[m×k]·B[k×n], or C += A·B when accumulate. C is
+// row-major with leading dimension c.RowStride (c.ColStride must be 1). C must
+// not overlap A or B. p may be nil for DefaultPool().
+func GemmF32(p *Pool, m, n, k int, a, b MatF32, c MatF32, accumulate bool) {
+	gemm(p, curF32.Load(), m, n, k,
+		mat[float32]{a.Data, a.Offset, a.RowStride, a.ColStride},
+		mat[float32]{b.Data, b.Offset, b.RowStride, b.ColStride},
+		mat[float32]{c.Data, c.Offset, c.RowStride, c.ColStride}, accumulate, "GemmF32")
+}
+
+// GemmF64 is GemmF32 for float64.
+func GemmF64(p *Pool, m, n, k int, a, b MatF64, c MatF64, accumulate bool) {
+	gemm(p, curF64.Load(), m, n, k,
+		mat[float64]{a.Data, a.Offset, a.RowStride, a.ColStride},
+		mat[float64]{b.Data, b.Offset, b.RowStride, b.ColStride},
+		mat[float64]{c.Data, c.Offset, c.RowStride, c.ColStride}, accumulate, "GemmF64")
+}
+
+// checkOperand panics unless every element of the rows×cols matrix x lies
+// inside x.data.
+func checkOperand[T float](fn, name string, rows, cols int, x *mat[T], m, n, k int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	lo, hi := x.off, x.off
+	for _, d := range [2]int{(rows - 1) * x.rs, (cols - 1) * x.cs} {
+		if d < 0 {
+			lo += d
+		} else {
+			hi += d
+		}
+	}
+	if lo < 0 || hi >= len(x.data) {
+		panic(fmt.Sprintf("kernels.%s(m=%d, n=%d, k=%d): operand %s (%d×%d, Offset=%d, RowStride=%d, ColStride=%d) spans elements [%d, %d] but its Data has %d elements",
+			fn, m, n, k, name, rows, cols, x.off, x.rs, x.cs, lo, hi, len(x.data)))
+	}
+}
+
+func gemm[T float](p *Pool, kd *kernelDesc[T], m, n, k int, a, b, c mat[T], acc bool, fn string) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernels.%s: negative dimension m=%d, n=%d, k=%d", fn, m, n, k))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if c.cs != 1 {
+		panic(fmt.Sprintf("kernels.%s(m=%d, n=%d, k=%d): operand C must be row-major with ColStride 1, got RowStride=%d ColStride=%d", fn, m, n, k, c.rs, c.cs))
+	}
+	if m > 1 && c.rs < n {
+		panic(fmt.Sprintf("kernels.%s(m=%d, n=%d, k=%d): operand C's RowStride (ldc) %d is smaller than n=%d", fn, m, n, k, c.rs, n))
+	}
+	checkOperand(fn, "C", m, n, &c, m, n, k)
+	checkOperand(fn, "A", m, k, &a, m, n, k)
+	checkOperand(fn, "B", k, n, &b, m, n, k)
+	if k == 0 {
+		if !acc {
+			for i := range m {
+				clear(c.data[c.off+i*c.rs : c.off+i*c.rs+n])
+			}
+		}
+		return
+	}
+	if m*n*k <= directMax {
+		gemmDirect(m, n, k, &a, &b, &c, acc)
+		return
+	}
+	if p == nil {
+		p = DefaultPool()
+	}
+	workers := p.Workers()
+	if m*n*k < parallelMin {
+		workers = 1
+	}
+	run(p, workers, kd, m, n, k, &a, &b, &c, acc)
+}
+
+const (
+	// directMax is the largest m*n*k computed without packing.
+	directMax = 16 * 16 * 16
+	// parallelMin is the smallest m*n*k worth waking the pool for.
+	parallelMin = 48 * 48 * 48
+)
+
+// gemmDirect is the unpacked triple loop for tiny products.
+func gemmDirect[T float](m, n, k int, a, b, c *mat[T], acc bool) {
+	for i := range m {
+		crow := c.data[c.off+i*c.rs : c.off+i*c.rs+n]
+		ai := a.off + i*a.rs
+		for j := range crow {
+			var s T
+			ia, ib := ai, b.off+j*b.cs
+			for range k {
+				s += a.data[ia] * b.data[ib]
+				ia += a.cs
+				ib += b.rs
+			}
+			if acc {
+				crow[j] += s
+			} else {
+				crow[j] = s
+			}
+		}
+	}
+}

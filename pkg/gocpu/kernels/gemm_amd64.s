@@ -1,0 +1,140 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// One step of k: C[6×16] += a[0:6] (broadcast) ⊗ b[0:16], with the tile in
+// Y4..Y15 (row r in Y(4+2r), Y(5+2r)); a at SI+ao, b at DI+bo.
+#define STEP(ao, bo) \
+	VMOVUPS      bo(DI), Y0; \
+	VMOVUPS      bo+32(DI), Y1; \
+	VBROADCASTSS ao(SI), Y2; \
+	VBROADCASTSS ao+4(SI), Y3; \
+	VFMADD231PS  Y0, Y2, Y4; \
+	VFMADD231PS  Y1, Y2, Y5; \
+	VFMADD231PS  Y0, Y3, Y6; \
+	VFMADD231PS  Y1, Y3, Y7; \
+	VBROADCASTSS ao+8(SI), Y2; \
+	VBROADCASTSS ao+12(SI), Y3; \
+	VFMADD231PS  Y0, Y2, Y8; \
+	VFMADD231PS  Y1, Y2, Y9; \
+	VFMADD231PS  Y0, Y3, Y10; \
+	VFMADD231PS  Y1, Y3, Y11; \
+	VBROADCASTSS ao+16(SI), Y2; \
+	VBROADCASTSS ao+20(SI), Y3; \
+	VFMADD231PS  Y0, Y2, Y12; \
+	VFMADD231PS  Y1, Y2, Y13; \
+	VFMADD231PS  Y0, Y3, Y14; \
+	VFMADD231PS  Y1, Y3, Y15
+
+// func sgemm6x16(kc int, a, b, c *float32, ldc int, acc bool)
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-41
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+
+	// Prefetch the C tile while the products are computed.
+	MOVQ    DX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ    R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ    R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ    R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ    R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ    R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   tail
+
+loop4:
+	STEP(0, 0)
+	STEP(24, 64)
+	STEP(48, 128)
+	STEP(72, 192)
+	ADDQ $96, SI
+	ADDQ $256, DI
+	DECQ BX
+	JNZ  loop4
+
+tail:
+	TESTQ CX, CX
+	JZ    done
+
+loop1:
+	STEP(0, 0)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  loop1
+
+done:
+	MOVBQZX acc+40(FP), AX
+	TESTQ   AX, AX
+	JZ      store
+	MOVQ    DX, AX
+	VADDPS  (AX), Y4, Y4
+	VADDPS  32(AX), Y5, Y5
+	ADDQ    R8, AX
+	VADDPS  (AX), Y6, Y6
+	VADDPS  32(AX), Y7, Y7
+	ADDQ    R8, AX
+	VADDPS  (AX), Y8, Y8
+	VADDPS  32(AX), Y9, Y9
+	ADDQ    R8, AX
+	VADDPS  (AX), Y10, Y10
+	VADDPS  32(AX), Y11, Y11
+	ADDQ    R8, AX
+	VADDPS  (AX), Y12, Y12
+	VADDPS  32(AX), Y13, Y13
+	ADDQ    R8, AX
+	VADDPS  (AX), Y14, Y14
+	VADDPS  32(AX), Y15, Y15
+
+store:
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y14, (DX)
+	VMOVUPS Y15, 32(DX)
+	VZEROUPPER
+	RET
