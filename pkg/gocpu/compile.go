@@ -1,0 +1,230 @@
+package gocpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/juanji/juanji/pkg/gocpu/kernels"
+)
+
+// step computes one node (or a fused group) of a compiled graph.
+type step func(st *state)
+
+// slotKind says where a slot's values come from.
+type slotKind int
+
+const (
+	slotComputed slotKind = iota // owned by each state, written by a step
+	slotInput                    // a parameter: the caller's buffer
+	slotConstant                 // read-only values shared by all states
+)
+
+// slot is one storage place of a compiled graph. Nodes whose lives do not
+// overlap share a slot; a reshape shares its input's slot.
+type slot struct {
+	kind  slotKind
+	dtype dtypes.DType
+	size  int
+	param int // slotInput: which input
+	value any // slotConstant: the values
+}
+
+// plan is what compile decides, before steps are made.
+type plan struct {
+	slots  []slot
+	slotOf map[*node]int
+	temps  []slot // scratch space used inside steps (packing, transposes)
+}
+
+// compile turns a recorded graph into an Executable. It fails (and the
+// graph then runs on simplego) when some node cannot be planned.
+func compile(b *Builder, outputs []*node) (*Executable, error) {
+	for _, p := range b.params {
+		if p == nil {
+			return nil, fmt.Errorf("a parameter is not on the fast path")
+		}
+	}
+	// Nodes the outputs need, in topological (creation) order.
+	needed := make(map[*node]bool)
+	var mark func(n *node)
+	mark = func(n *node) {
+		if needed[n] {
+			return
+		}
+		needed[n] = true
+		for _, in := range n.inputs {
+			mark(in)
+		}
+	}
+	for _, o := range outputs {
+		mark(o)
+	}
+	var order []*node
+	for _, n := range b.order {
+		if needed[n] {
+			order = append(order, n)
+		}
+	}
+
+	p := &plan{slotOf: make(map[*node]int)}
+	// Storage roots: a reshape or identity lives in its input's storage.
+	root := make(map[*node]*node, len(order))
+	for _, n := range order {
+		root[n] = n
+		if isAlias(n) {
+			root[n] = root[n.inputs[0]]
+		}
+	}
+	// Last position at which each root's storage is read.
+	lastUse := make(map[*node]int, len(order))
+	for i, n := range order {
+		for _, in := range n.inputs {
+			lastUse[root[in]] = i
+		}
+	}
+	for _, o := range outputs {
+		lastUse[root[o]] = math.MaxInt
+	}
+	free := make(map[[2]int][]int) // (dtype, size) -> free slots
+	release := func(r *node, at int) {
+		if lastUse[r] != at {
+			return
+		}
+		s := p.slotOf[r]
+		if p.slots[s].kind != slotComputed {
+			return
+		}
+		key := [2]int{int(p.slots[s].dtype), p.slots[s].size}
+		free[key] = append(free[key], s)
+		lastUse[r] = -1 // released once
+	}
+	allocate := func(n *node) int {
+		key := [2]int{int(n.shape.DType), n.shape.Size()}
+		if fs := free[key]; len(fs) > 0 {
+			s := fs[len(fs)-1]
+			free[key] = fs[:len(fs)-1]
+			return s
+		}
+		p.slots = append(p.slots, slot{kind: slotComputed, dtype: n.shape.DType, size: n.shape.Size()})
+		return len(p.slots) - 1
+	}
+	for i, n := range order {
+		switch {
+		case n.op == backends.OpTypeParameter:
+			p.slots = append(p.slots, slot{kind: slotInput, dtype: n.shape.DType, size: n.shape.Size(), param: n.param})
+			p.slotOf[n] = len(p.slots) - 1
+		case n.op == backends.OpTypeConstant:
+			p.slots = append(p.slots, slot{kind: slotConstant, dtype: n.shape.DType, size: n.shape.Size(), value: n.constant})
+			p.slotOf[n] = len(p.slots) - 1
+		case isAlias(n):
+			p.slotOf[n] = p.slotOf[root[n]]
+		case isElementwise(n.op):
+			// Element-wise kernels may write over an input that dies here.
+			for _, in := range n.inputs {
+				release(root[in], i)
+			}
+			p.slotOf[n] = allocate(n)
+		default:
+			p.slotOf[n] = allocate(n)
+		}
+		for _, in := range n.inputs {
+			release(root[in], i)
+		}
+	}
+
+	e := &Executable{engine: b.engine, plan: p, name: b.Name()}
+	for _, prm := range b.params {
+		e.inputNames = append(e.inputNames, fmt.Sprintf("p%d", prm.param))
+		e.inputShapes = append(e.inputShapes, prm.shape)
+	}
+	for _, o := range outputs {
+		e.outputShapes = append(e.outputShapes, o.shape)
+		e.outputSlots = append(e.outputSlots, p.slotOf[o])
+	}
+	pool := b.engine.pool
+	for _, n := range order {
+		if n.op == backends.OpTypeParameter || n.op == backends.OpTypeConstant || isAlias(n) {
+			continue
+		}
+		s, err := makeStep(n, p, pool)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", n.op, n.shape, err)
+		}
+		e.steps = append(e.steps, s)
+	}
+	return e, nil
+}
+
+// isAlias tells whether n shares its input's storage (same values, same order).
+func isAlias(n *node) bool {
+	return n.op == backends.OpTypeReshape || n.op == backends.OpTypeIdentity
+}
+
+// isElementwise tells whether op reads each input element only to write the
+// output element at the same position.
+func isElementwise(op backends.OpType) bool {
+	_, un := unaryOps[op]
+	_, bin := binaryOps[op]
+	return un || bin || op == backends.OpTypeWhere || op == backends.OpTypeClamp || op == backends.OpTypeConvertDType
+}
+
+// addTemp reserves scratch space of size elements of dtype for a step.
+func (p *plan) addTemp(dtype dtypes.DType, size int) int {
+	p.temps = append(p.temps, slot{kind: slotComputed, dtype: dtype, size: size})
+	return len(p.temps) - 1
+}
+
+// makeStep builds the step that computes n.
+func makeStep(n *node, p *plan, pool *kernels.Pool) (step, error) {
+	out := p.slotOf[n]
+	ins := make([]int, len(n.inputs))
+	for i, in := range n.inputs {
+		ins[i] = p.slotOf[in]
+	}
+	switch {
+	case isUnary(n.op):
+		return unaryStep(n, ins[0], out, pool)
+	case isBinary(n.op):
+		return binaryStep(n, ins[0], ins[1], out, pool)
+	}
+	switch n.op {
+	case backends.OpTypeWhere:
+		return whereStep(n, ins, out, pool)
+	case backends.OpTypeClamp:
+		return clampStep(n, ins, out, pool)
+	case backends.OpTypeConvertDType:
+		return convertStep(n, ins[0], out, pool)
+	case backends.OpTypeBroadcastInDim, backends.OpTypeTranspose, backends.OpTypeSlice:
+		return moveStep(n, ins[0], out, pool)
+	case backends.OpTypeConcatenate:
+		return concatStep(n, ins, out)
+	case backends.OpTypePad:
+		return padStep(n, ins[0], ins[1], out)
+	case backends.OpTypeIota:
+		return iotaStep(n, out)
+	case backends.OpTypeReduceSum, backends.OpTypeReduceMax, backends.OpTypeReduceMin, backends.OpTypeReduceProduct:
+		return reduceStep(n, ins[0], out, pool)
+	case backends.OpTypeArgMinMax:
+		return argMinMaxStep(n, ins[0], out)
+	case backends.OpTypeDotGeneral:
+		return dotStep(n, ins[0], ins[1], out, p, pool)
+	}
+	return nil, fmt.Errorf("no kernel")
+}
+
+// rowMajorStrides returns the strides, in elements, of a row-major array.
+func rowMajorStrides(dims []int) []int {
+	s := make([]int, len(dims))
+	acc := 1
+	for i := len(dims) - 1; i >= 0; i-- {
+		s[i] = acc
+		acc *= dims[i]
+	}
+	return s
+}
+
+// shapeOf is a shorthand for n's input i's shape.
+func shapeOf(n *node, i int) shapes.Shape { return n.inputs[i].shape }

@@ -1,0 +1,78 @@
+package gocpu_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/juanji/juanji/pkg/gocpu"
+	"github.com/juanji/juanji/pkg/models"
+	"github.com/juanji/juanji/pkg/nn"
+	"github.com/juanji/juanji/pkg/train"
+	"math/rand/v2"
+)
+
+func newEngines(t testing.TB) (fast, ref backends.Backend) {
+	t.Helper()
+	f, err := gocpu.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := simplego.New("ops_sequential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, r
+}
+
+func batch(b, c, h, w, classes int, seed uint64) (*tensors.Tensor, *tensors.Tensor) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	img := make([]float32, b*c*h*w)
+	for i := range img {
+		img[i] = r.Float32()
+	}
+	lab := make([]int32, b)
+	for i := range lab {
+		lab[i] = int32(r.IntN(classes))
+	}
+	return tensors.FromFlatDataAndDimensions(img, b, c, h, w), tensors.FromFlatDataAndDimensions(lab, b)
+}
+
+func TestModelStepsMatchSimpleGo(t *testing.T) {
+	cases := []struct {
+		name     string
+		model    func() nn.Layer
+		b, c, hw int
+		steps    int
+	}{
+		{"lenet", func() nn.Layer { return models.LeNet() }, 8, 1, 28, 3},
+		{"lenet-bn", func() nn.Layer { return models.LeNetBN() }, 8, 1, 28, 3},
+		{"trashnet", func() nn.Layer { return models.TrashNet() }, 4, 3, 32, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fast, ref := newEngines(t)
+			tf := train.NewTrainer(fast, tc.model(), train.SGD{LR: 0.1, Momentum: 0.9}, 1)
+			tr := train.NewTrainer(ref, tc.model(), train.SGD{LR: 0.1, Momentum: 0.9}, 1)
+			tf.Shards, tr.Shards = 1, 1
+			for s := 0; s < tc.steps; s++ {
+				x, y := batch(tc.b, tc.c, tc.hw, tc.hw, 10, uint64(s))
+				lf, cf, err := tf.Step(x, y)
+				x, y = batch(tc.b, tc.c, tc.hw, tc.hw, 10, uint64(s))
+				if err != nil {
+					t.Fatal(err)
+				}
+				lr, cr, err := tr.Step(x, y)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("step %d: loss %.6f vs %.6f, correct %d vs %d", s, lf, lr, cf, cr)
+				if math.Abs(lf-lr) > 1e-4*math.Max(1, math.Abs(lr)) || cf != cr {
+					t.Errorf("step %d: loss %.7f correct %d on gocpu, %.7f %d on simplego", s, lf, cf, lr, cr)
+				}
+			}
+		})
+	}
+}
