@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/juanji/juanji/internal/atomicfile"
 	"github.com/juanji/juanji/pkg/models"
 	"github.com/juanji/juanji/pkg/tensorboard"
 	"github.com/juanji/juanji/pkg/train"
@@ -244,7 +245,7 @@ func TestKilledWhileSavingCheckpoint(t *testing.T) {
 			if last >= 0 {
 				allowed = []int{last, last + 1}
 			}
-			temps, _ := filepath.Glob(filepath.Join(dir, ".model.ckpt.tmp-*"))
+			temps, _ := filepath.Glob(atomicfile.TempGlob(path))
 			h, err := loaded.Load(path)
 			if errors.Is(err, train.ErrCorruptCheckpoint) {
 				corrupt(t, "after a kill %v in (last saved %d): %v", d, last, err)

@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/juanji/juanji/internal/atomicfile"
 )
 
 // remoteFile is one file of a dataset with its published checksums.
@@ -251,7 +253,7 @@ type errStalled struct{ d time.Duration }
 func (e errStalled) Error() string { return fmt.Sprintf("timed out: nothing received for %v", e.d) }
 
 // download fetches rawURL into destDir/f.name: written to a unique temporary
-// file in destDir, verified, then renamed into place. On any failure the
+// file in destDir (internal/atomicfile), verified, then renamed into place. On any failure the
 // temporary file is removed and nothing is left behind.
 func (fe *fetcher) download(rawURL, destDir string, f remoteFile) (_ *fetched, err error) {
 	timeout := fe.cfg.timeout
@@ -293,19 +295,14 @@ func (fe *fetcher) download(rawURL, destDir string, f remoteFile) (_ *fetched, e
 	if err := os.MkdirAll(destDir, 0o755); err != nil {
 		return nil, err
 	}
-	removeStaleParts(destDir, f.name, max(staleAfter, 2*timeout))
-	tmp, err := os.CreateTemp(destDir, "."+f.name+".*.part")
+	final := filepath.Join(destDir, f.name)
+	atomicfile.RemoveStale(final, max(staleAfter, 2*timeout))
+	tmp, err := atomicfile.Create(final, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort()
 
-	final := filepath.Join(destDir, f.name)
 	bar := newProgressBar(fe.cfg.progress, fmt.Sprintf("Downloading %s to %s", rawURL, final), resp.ContentLength)
 	var buf bytes.Buffer
 	if resp.ContentLength > 0 && resp.ContentLength < 1<<31 {
@@ -330,20 +327,10 @@ func (fe *fetcher) download(rawURL, destDir string, f remoteFile) (_ *fetched, e
 		}
 		return nil, err
 	}
-	if err := tmp.Sync(); err != nil {
-		return nil, err
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
+	if err := tmp.Commit(); err != nil {
 		// Where renaming over a file fails (Windows, while another process
 		// reads it), a verified copy left by that process will do.
 		if data, vErr := readVerified(final, f, fe.cfg); vErr == nil {
-			os.Remove(tmp.Name())
 			return &fetched{data: data, path: final, origin: rawURL + " (saved to " + final + ")"}, nil
 		}
 		return nil, err
@@ -357,26 +344,6 @@ func sum32(h hash.Hash) (s [sha256.Size]byte) { copy(s[:], h.Sum(nil)); return }
 // staleAfter is how long a partial download may go unmodified before a later download of the
 // same file removes it: far beyond stallTimeout, so only files of killed processes qualify.
 const staleAfter = time.Hour
-
-// removeStaleParts removes the partial downloads of name in dir that a killed process left
-// behind: those unmodified for longer than olderThan (a live download writes its part at
-// least once per stall timeout, and the caller passes more than twice that). Errors are
-// ignored: a part that cannot be removed is only wasted space, never read.
-func removeStaleParts(dir, name string, olderThan time.Duration) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	prefix := "." + name + "." // as os.CreateTemp names them: .NAME.RANDOM.part
-	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) || !strings.HasSuffix(e.Name(), ".part") {
-			continue
-		}
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > olderThan {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
-}
 
 // stallReader restarts the download's timer each time data arrives.
 type stallReader struct {

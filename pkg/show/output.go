@@ -8,6 +8,7 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
+	"github.com/juanji/juanji/internal/atomicfile"
 )
 
 // FiguresDir is the directory where pictures are written when the program
@@ -63,8 +64,9 @@ func present(p picture, displayID string) (paths []string, err error) {
 			continue
 		}
 		path := filepath.Join(FiguresDir, p.name+f.ext)
-		if err := writeFileAtomic(path, f.data); err != nil {
-			return paths, err
+		// Atomic, so that a viewer watching path never sees a half-written picture.
+		if err := atomicfile.Write(path, f.data, 0o644); err != nil {
+			return paths, fmt.Errorf("writing %s: %w", path, err)
 		}
 		paths = append(paths, path)
 	}
@@ -79,19 +81,6 @@ func presentAndReport(p picture) error {
 		fmt.Println("figure saved to", path)
 	}
 	return err
-}
-
-// writeFileAtomic writes data to a temporary file and renames it to path,
-// so that a viewer watching path never sees a half-written picture.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 var (

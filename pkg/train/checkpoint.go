@@ -9,12 +9,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/juanji/juanji/internal/atomicfile"
 )
 
 // A checkpoint file holds every variable of a Trainer's context (weights, batch-norm running
@@ -22,8 +22,8 @@ import (
 //
 //	"JUANJI-CHECKPOINT-1\n" | header length (uint32 LE) | JSON header | raw values | SHA-256 of all before
 //
-// It is written to a temporary file in the same folder, synced, then renamed over the target,
-// so a crash mid-save leaves the previous checkpoint (or none), never a file that loads wrong
+// It is written with internal/atomicfile (a temporary file in the same folder, synced, then
+// renamed over the target, the folder synced), so a crash mid-save leaves the previous checkpoint (or none), never a file that loads wrong
 // values; the trailing SHA-256 catches truncation or corruption on load.
 
 const checkpointMagic = "JUANJI-CHECKPOINT-1\n"
@@ -88,35 +88,7 @@ func (t *Trainer) Save(path string, h *History) (err error) {
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	buf.Write(sum[:])
-	return writeFileAtomic(path, buf.Bytes())
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and renames it over path.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("train: saving %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("train: saving %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("train: saving %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("train: saving %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("train: saving %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("train: saving %s: %w", path, err)
 	}
 	return nil
