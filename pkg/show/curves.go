@@ -29,15 +29,20 @@ type Panel struct {
 	Title  string // above the chart; may be empty
 	XLabel string // e.g. "epochs"
 	YLabel string // may be empty
-	Series []Series
+	// YMin and YMax, when YMax > YMin, fix the y axis (0 and 1 for accuracies, so that
+	// charts compare at a glance); otherwise it fits the data.
+	YMin, YMax float64
+	Series     []Series
 }
 
 // Size of one panel, close to matplotlib's default figure (6.4×4.8 inches).
-// At 96 dots per inch a panel is 576×432 pixels.
+// At 96 dots per inch a panel is 576×432 pixels, plus a strip below it for
+// the legend (legendLine per line).
 const (
 	panelWidth  = 6 * vg.Inch
 	panelHeight = 4.5 * vg.Inch
 	panelDPI    = 96
+	legendLine  = 15 // points
 )
 
 // PlotCurves shows one chart of curves against epochs, with a legend, like
@@ -52,6 +57,43 @@ const (
 // written into FiguresDir. Errors are printed to standard error.
 func PlotCurves(title, xlabel string, series ...Series) {
 	PlotPanels(Panel{Title: title, XLabel: xlabel, Series: series})
+}
+
+// TrainingPanels are the two charts of a training run: the loss on its own
+// panel, and the accuracies on a second one whose axis runs from 0 to 1. A nil
+// or empty slice is left out (a run without a test set has no test accuracy).
+func TrainingPanels(title string, loss, trainAcc, testAcc []float64) []Panel {
+	prefix := ""
+	if title != "" {
+		prefix = title + ": "
+	}
+	lossPanel := Panel{Title: prefix + "loss", XLabel: "epochs", YLabel: "loss"}
+	accPanel := Panel{Title: prefix + "accuracy", XLabel: "epochs", YLabel: "accuracy", YMin: 0, YMax: 1}
+	if len(loss) > 0 {
+		lossPanel.Series = append(lossPanel.Series, Series{Name: "train loss", Values: loss})
+	}
+	for _, s := range []Series{{"train accuracy", trainAcc}, {"test accuracy", testAcc}} {
+		if hasFinite(s.Values) {
+			accPanel.Series = append(accPanel.Series, s)
+		}
+	}
+	var panels []Panel
+	for _, p := range []Panel{lossPanel, accPanel} {
+		if len(p.Series) > 0 {
+			panels = append(panels, p)
+		}
+	}
+	return panels
+}
+
+// hasFinite reports whether values holds at least one finite number.
+func hasFinite(values []float64) bool {
+	for _, v := range values {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // PlotPanels shows several charts side by side in one picture, e.g. LeNet
@@ -75,9 +117,9 @@ func plotPanels(panels []Panel) error {
 }
 
 // CurvesPNG draws the panels side by side and returns the picture as PNG:
-// 576×432 pixels per panel.
+// 576 pixels wide per panel, 432 high plus the legend below.
 func CurvesPNG(panels ...Panel) ([]byte, error) {
-	w, h := canvasSize(len(panels))
+	w, h := canvasSize(panels)
 	canvas := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(panelDPI))
 	if err := drawPanels(canvas, panels); err != nil {
 		return nil, fmt.Errorf("show.CurvesPNG: %w", err)
@@ -92,7 +134,7 @@ func CurvesPNG(panels ...Panel) ([]byte, error) {
 // CurvesSVG draws the panels side by side and returns the picture as a
 // static SVG document (no scripts, no external resources).
 func CurvesSVG(panels ...Panel) ([]byte, error) {
-	w, h := canvasSize(len(panels))
+	w, h := canvasSize(panels)
 	canvas := vgsvg.New(w, h)
 	if err := drawPanels(canvas, panels); err != nil {
 		return nil, fmt.Errorf("show.CurvesSVG: %w", err)
@@ -104,27 +146,58 @@ func CurvesSVG(panels ...Panel) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func canvasSize(numPanels int) (w, h vg.Length) {
-	return vg.Length(max(numPanels, 1)) * panelWidth, panelHeight
+func canvasSize(panels []Panel) (w, h vg.Length) {
+	return vg.Length(max(len(panels), 1)) * panelWidth, panelHeight + legendHeight(panels)
 }
 
-// drawPanels draws one plot per panel, in a row, on canvas.
+// legendHeight is the height of the strip below the charts that holds their
+// legends: one line per series of the panel with the most.
+func legendHeight(panels []Panel) vg.Length {
+	most := 0
+	for _, p := range panels {
+		most = max(most, len(p.Series))
+	}
+	return vg.Length(most)*legendLine + 9
+}
+
+// drawPanels draws one plot per panel, in a row, on canvas, each with its
+// legend in a strip below it, outside the data.
 func drawPanels(canvas vg.CanvasSizer, panels []Panel) error {
 	if len(panels) == 0 {
 		return errors.New("no panels to draw")
 	}
+	// A series keeps its color in every panel of the picture ("test accuracy" is the same
+	// green in both halves of a comparison).
+	colors := map[string]color.RGBA{}
+	for _, panel := range panels {
+		for _, s := range panel.Series {
+			if _, ok := colors[s.Name]; !ok {
+				colors[s.Name] = lineColors[len(colors)%len(lineColors)]
+			}
+		}
+	}
 	row := make([]*plot.Plot, len(panels))
+	legends := make([]plot.Legend, len(panels))
 	for i, panel := range panels {
-		p, err := newPlot(panel)
+		p, legend, err := newPlot(panel, colors)
 		if err != nil {
 			return fmt.Errorf("panel %d (%q): %w", i+1, panel.Title, err)
 		}
-		row[i] = p
+		row[i], legends[i] = p, legend
 	}
+	dc := draw.New(canvas)
+	strip := legendHeight(panels)
+	charts := draw.Crop(dc, 0, 0, strip, 0)
 	tiles := draw.Tiles{Rows: 1, Cols: len(panels)}
-	cells := plot.Align([][]*plot.Plot{row}, tiles, draw.New(canvas))
+	cells := plot.Align([][]*plot.Plot{row}, tiles, charts)
 	for i, p := range row {
 		p.Draw(cells[0][i])
+		// The legend goes under the chart's x axis label, lined up with its data area's left edge.
+		below := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: cells[0][i].Min.X, Y: dc.Min.Y},
+			Max: vg.Point{X: cells[0][i].Max.X, Y: dc.Min.Y + strip},
+		}}
+		legends[i].Draw(below)
 	}
 	return nil
 }
@@ -137,41 +210,55 @@ var lineColors = []color.RGBA{
 	{0x17, 0xbe, 0xcf, 255},
 }
 
-// newPlot builds the gonum plot of one panel.
-func newPlot(panel Panel) (*plot.Plot, error) {
+// gridColor is matplotlib's grid (light gray).
+var gridColor = color.Gray{Y: 0xdd}
+
+// newPlot builds the gonum plot of one panel, and its legend, to be drawn
+// outside the chart. colors maps series names to colors; a name it lacks
+// gets matplotlib's color for its position.
+func newPlot(panel Panel, colors map[string]color.RGBA) (*plot.Plot, plot.Legend, error) {
+	legend := plot.NewLegend()
 	if len(panel.Series) == 0 {
-		return nil, errors.New("no series to plot")
+		return nil, legend, errors.New("no series to plot")
 	}
 	p := plot.New()
 	p.Title.Text = panel.Title
+	p.Title.TextStyle.Font.Size = vg.Points(13)
 	p.X.Label.Text = panel.XLabel
 	p.Y.Label.Text = panel.YLabel
 	p.X.Tick.Marker = niceTicks{maxTicks: 10, whole: true}
 	p.Y.Tick.Marker = niceTicks{maxTicks: 8}
+	grid := plotter.NewGrid()
+	grid.Vertical.Color, grid.Horizontal.Color = gridColor, gridColor
+	grid.Vertical.Width, grid.Horizontal.Width = vg.Points(0.6), vg.Points(0.6)
+	p.Add(grid)
 
-	var all []plotter.XYs
 	for i, s := range panel.Series {
 		points := finitePoints(s.Values)
-		line, err := plotter.NewLine(points)
+		line, dots, err := plotter.NewLinePoints(points)
 		if err != nil {
-			return nil, fmt.Errorf("series %q: %w", s.Name, err)
+			return nil, legend, fmt.Errorf("series %q: %w", s.Name, err)
 		}
-		line.Color = lineColors[i%len(lineColors)]
-		line.Width = vg.Points(1.5)
-		p.Add(line)
-		p.Legend.Add(s.Name, line)
-		all = append(all, points)
+		c, ok := colors[s.Name]
+		if !ok {
+			c = lineColors[i%len(lineColors)]
+		}
+		line.Color, line.Width = c, vg.Points(1.5)
+		dots.Color, dots.Shape, dots.Radius = c, draw.CircleGlyph{}, vg.Points(2.2)
+		p.Add(line, dots)
+		legend.Add(s.Name, line, dots)
 	}
-	p.Legend.Top, p.Legend.Left = bestLegendCorner(all)
-	p.Legend.Padding = vg.Points(2)
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(6), -vg.Points(6)
-	if p.Legend.Left {
-		p.Legend.XOffs = vg.Points(6)
+	legend.Top, legend.Left = true, true
+	legend.Padding = vg.Points(3)
+	legend.YOffs = -vg.Points(4)
+	legend.XOffs = vg.Points(40) // about where the y axis is
+	if panel.YMax > panel.YMin {
+		p.Y.Min, p.Y.Max = panel.YMin, panel.YMax
 	}
-	if !p.Legend.Top {
-		p.Legend.YOffs = vg.Points(6)
+	if p.X.Max-p.X.Min < 1 { // one epoch: give the dot some room
+		p.X.Min, p.X.Max = p.X.Min-0.5, p.X.Max+0.5
 	}
-	return p, nil
+	return p, legend, nil
 }
 
 // finitePoints returns the points (epoch, value) for epochs 1, 2, ...,
@@ -184,52 +271,6 @@ func finitePoints(values []float64) plotter.XYs {
 		}
 	}
 	return points
-}
-
-// bestLegendCorner picks the corner of the chart that the curves cross the
-// least, a simple version of matplotlib's legend(loc='best'). Corners are
-// tried in matplotlib's order: upper right, upper left, lower left, lower
-// right.
-func bestLegendCorner(series []plotter.XYs) (top, left bool) {
-	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
-	for _, points := range series {
-		for _, pt := range points {
-			xmin, xmax = min(xmin, pt.X), max(xmax, pt.X)
-			ymin, ymax = min(ymin, pt.Y), max(ymax, pt.Y)
-		}
-	}
-	if !(xmax > xmin) || !(ymax > ymin) {
-		return true, false // nothing to avoid: upper right
-	}
-
-	// The legend box, in fractions of the data range: 40% wide, 30% high.
-	const boxW, boxH = 0.4, 0.3
-	corners := []struct{ top, left bool }{{true, false}, {true, true}, {false, true}, {false, false}}
-	best, bestCount := 0, math.MaxInt
-	for i, corner := range corners {
-		count := 0
-		for _, points := range series {
-			for j := 1; j < len(points); j++ {
-				// Sample each segment, so a line crossing the box counts
-				// even when no data point falls inside it.
-				const samples = 20
-				for s := range samples + 1 {
-					t := float64(s) / samples
-					x := ((1-t)*points[j-1].X + t*points[j].X - xmin) / (xmax - xmin)
-					y := ((1-t)*points[j-1].Y + t*points[j].Y - ymin) / (ymax - ymin)
-					inX := (corner.left && x <= boxW) || (!corner.left && x >= 1-boxW)
-					inY := (corner.top && y >= 1-boxH) || (!corner.top && y <= boxH)
-					if inX && inY {
-						count++
-					}
-				}
-			}
-		}
-		if count < bestCount {
-			best, bestCount = i, count
-		}
-	}
-	return corners[best].top, corners[best].left
 }
 
 // niceTicks puts ticks at round values, multiples of 1, 2, 2.5 or 5 times

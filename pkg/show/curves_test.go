@@ -6,8 +6,6 @@ import (
 	"math"
 	"strings"
 	"testing"
-
-	"gonum.org/v1/plot/plotter"
 )
 
 // lenetCurves are curves shaped like the document's LeNet run: two flat
@@ -33,14 +31,15 @@ func TestCurvesPNGSize(t *testing.T) {
 		panels       []Panel
 		wantW, wantH int
 	}{
-		{"one panel", []Panel{{XLabel: "epochs", Series: lenetCurves()}}, 576, 432},
+		// 432 pixels of chart, then 20 per legend line and 12 of margin.
+		{"one panel", []Panel{{XLabel: "epochs", Series: lenetCurves()}}, 576, 432 + 3*20 + 12},
 		{"two panels side by side", []Panel{
 			{Title: "LeNet", XLabel: "epochs", Series: lenetCurves()},
-			{Title: "LeNet + batch norm", XLabel: "epochs", Series: lenetCurves()},
-		}, 1152, 432},
-		{"one epoch", []Panel{{Series: []Series{{Name: "loss", Values: []float64{2.3}}}}}, 576, 432},
-		{"NaN and Inf are skipped", []Panel{{Series: []Series{{Name: "loss", Values: []float64{2.3, math.NaN(), 1, math.Inf(1)}}}}}, 576, 432},
-		{"a series without values", []Panel{{Series: []Series{{Name: "loss"}}}}, 576, 432},
+			{Title: "LeNet + batch norm", XLabel: "epochs", Series: lenetCurves()[:1]},
+		}, 1152, 432 + 3*20 + 12},
+		{"one epoch", []Panel{{Series: []Series{{Name: "loss", Values: []float64{2.3}}}}}, 576, 464},
+		{"NaN and Inf are skipped", []Panel{{Series: []Series{{Name: "loss", Values: []float64{2.3, math.NaN(), 1, math.Inf(1)}}}}}, 576, 464},
+		{"a series without values", []Panel{{Series: []Series{{Name: "loss"}}}}, 576, 464},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,31 +97,31 @@ func TestCurvesErrors(t *testing.T) {
 	}
 }
 
-func TestBestLegendCorner(t *testing.T) {
-	rising := []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
-	falling := []float64{1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0}
-	tests := []struct {
-		name          string
-		series        [][]float64
-		wantTop, left bool
-	}{
-		{"the document's curves leave the upper right free", [][]float64{lenetCurves()[0].Values, lenetCurves()[1].Values, lenetCurves()[2].Values}, true, false},
-		{"rising line: upper left", [][]float64{rising}, true, true},
-		{"crossing lines: every corner is crossed, upper right comes first", [][]float64{rising, falling}, true, false},
-		{"falling line and a line along the top: lower left", [][]float64{falling, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}, false, true},
-		{"falling line: upper right", [][]float64{falling}, true, false},
+func TestTrainingPanels(t *testing.T) {
+	c := lenetCurves()
+	panels := TrainingPanels("LeNet", c[0].Values, c[1].Values, c[2].Values)
+	if len(panels) != 2 {
+		t.Fatalf("got %d panels, want 2 (loss, accuracy)", len(panels))
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var all []plotter.XYs
-			for _, values := range tt.series {
-				all = append(all, finitePoints(values))
-			}
-			top, left := bestLegendCorner(all)
-			if top != tt.wantTop || left != tt.left {
-				t.Errorf("legend corner top=%v left=%v, want top=%v left=%v", top, left, tt.wantTop, tt.left)
-			}
-		})
+	if panels[0].Title != "LeNet: loss" || len(panels[0].Series) != 1 {
+		t.Errorf("first panel %q with %d series, want \"LeNet: loss\" with the loss alone", panels[0].Title, len(panels[0].Series))
+	}
+	if acc := panels[1]; acc.YMin != 0 || acc.YMax != 1 || len(acc.Series) != 2 {
+		t.Errorf("accuracy panel spans [%g, %g] with %d series, want [0, 1] with 2", acc.YMin, acc.YMax, len(acc.Series))
+	}
+	nan := []float64{math.NaN(), math.NaN()}
+	if got := TrainingPanels("", []float64{2, 1}, []float64{0.5, 0.7}, nan); len(got[1].Series) != 1 {
+		t.Errorf("without a test set: %d accuracy series, want 1 (train)", len(got[1].Series))
+	}
+}
+
+func TestAccuracyAxisIsFixed(t *testing.T) {
+	p, _, err := newPlot(Panel{YMin: 0, YMax: 1, Series: []Series{{Name: "test accuracy", Values: []float64{0.2, 0.4}}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Y.Min != 0 || p.Y.Max != 1 {
+		t.Errorf("y axis [%g, %g], want [0, 1]", p.Y.Min, p.Y.Max)
 	}
 }
 

@@ -18,7 +18,11 @@ type config struct {
 	std      []float32
 	upscale  int      // 0: automatic
 	classes  []string // names for integer labels (ShowImages only)
+	marked   []bool   // images framed in markColor (ShowPredictions: the wrong ones)
 }
+
+// markColor frames the images ShowPredictions got wrong.
+var markColor = color.RGBA{0xd6, 0x27, 0x28, 255}
 
 func newConfig(opts []Option) config {
 	cfg := config{padding: 2, padValue: 0}
@@ -188,6 +192,9 @@ func drawGrid(b batch, cols int, cfg config) (*image.RGBA, error) {
 				img.SetRGBA(left+x, top+y, color.RGBA{rgb[0], rgb[1], rgb[2], 255})
 			}
 		}
+		if k < len(cfg.marked) && cfg.marked[k] {
+			frame(img, image.Rect(left, top, left+b.w, top+b.h), max(pad, 1))
+		}
 	}
 
 	factor := cfg.upscale
@@ -196,6 +203,19 @@ func drawGrid(b batch, cols int, cfg config) (*image.RGBA, error) {
 		factor = max(1, (autoUpscaleTarget+longest-1)/longest)
 	}
 	return upscale(img, factor), nil
+}
+
+// frame paints a border of the given width in markColor just outside r (over the padding,
+// so the image itself stays as it is).
+func frame(img *image.RGBA, r image.Rectangle, width int) {
+	outer := r.Inset(-width).Intersect(img.Bounds())
+	for y := outer.Min.Y; y < outer.Max.Y; y++ {
+		for x := outer.Min.X; x < outer.Max.X; x++ {
+			if !(image.Point{x, y}).In(r) {
+				img.SetRGBA(x, y, markColor)
+			}
+		}
+	}
 }
 
 // checkMeanStd checks the values given to Denormalize.

@@ -124,3 +124,28 @@ func TestGridErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestGridAndPredictionsMarksTheWrongOnes(t *testing.T) {
+	images := tensors.FromFlatDataAndDimensions(make([]float32, 4*1*3*3), 4, 1, 3, 3)
+	img, text, err := GridAndPredictions(images, 2, 2, []int{7, 1, 4, 9}, []int32{7, 2, 4, 9}, Upscale(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "tensor([[7, 1],\n        [4, 9]])\nwrong: 1 of 4, framed in red: row 1 col 2: 1 (true 2)"
+	if text != want {
+		t.Errorf("text\n%s\nwant\n%s", text, want)
+	}
+	// Image 2 (row 1, col 2) starts at x = 2+3+2 = 7, y = 2; its frame is the padding around it.
+	if got := img.RGBAAt(6, 2); got != markColor {
+		t.Errorf("pixel left of the wrong image is %v, want the mark %v", got, markColor)
+	}
+	if got := img.RGBAAt(1, 2); got == markColor {
+		t.Errorf("pixel left of a right prediction is marked")
+	}
+	if got := img.RGBAAt(7, 2); got == markColor {
+		t.Errorf("the wrong image itself is painted over")
+	}
+	if _, _, err := GridAndPredictions(images, 2, 2, []int{1, 2, 3, 4}, nil); err == nil {
+		t.Error("no error without the true labels")
+	}
+}

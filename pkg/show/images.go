@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
@@ -53,7 +56,8 @@ func GridAndLabels(images *tensors.Tensor, rows, cols int, labels any, opts ...O
 //	 tensor([[1, 1, ...
 //
 // exactly as Python's print("labels: \n", labels.reshape((rows, colums)))
-// does. Pass nil labels to show only the images. For CIFAR-10 class
+// does. For a model's predictions use ShowPredictions, which says they are
+// predictions and marks the wrong ones. Pass nil labels to show only the images. For CIFAR-10 class
 // names, add the option Classes(classes); for normalized images,
 // Denormalize(mean, std). See GridAndLabels for the accepted labels.
 //
@@ -71,11 +75,7 @@ func showImages(images *tensors.Tensor, rows, cols int, labels any, opts []Optio
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return fmt.Errorf("encoding the grid as PNG: %w", err)
-	}
-	if err := presentAndReport(picture{name: nextName("images"), png: buf.Bytes()}); err != nil {
+	if err := showGrid(img); err != nil {
 		return err
 	}
 	if labels != nil {
@@ -84,6 +84,15 @@ func showImages(images *tensors.Tensor, rows, cols int, labels any, opts []Optio
 		fmt.Println("labels: \n", text)
 	}
 	return nil
+}
+
+// showGrid presents a grid as a PNG.
+func showGrid(img *image.RGBA) error {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return fmt.Errorf("encoding the grid as PNG: %w", err)
+	}
+	return presentAndReport(picture{name: nextName("images"), png: buf.Bytes()})
 }
 
 // Image shows any picture: inline as a PNG inside a GoNB notebook (waiting
@@ -101,4 +110,119 @@ func Image(img image.Image) error {
 		return fmt.Errorf("show.Image: %w", err)
 	}
 	return nil
+}
+
+// GridAndPredictions builds what ShowPredictions shows: the grid of the first rows*cols
+// images with the wrong predictions framed in red, the matrix of predicted labels, and a
+// line listing the wrong ones with their true labels. predicted and labels take the forms
+// GridAndLabels accepts (integers, or names with the Classes option).
+func GridAndPredictions(images *tensors.Tensor, rows, cols int, predicted, labels any, opts ...Option) (*image.RGBA, string, error) {
+	fail := func(err error) (*image.RGBA, string, error) {
+		return nil, "", fmt.Errorf("show.GridAndPredictions: %w", err)
+	}
+	if predicted == nil || labels == nil {
+		return fail(fmt.Errorf("needs both the predicted and the true labels"))
+	}
+	k := rows * cols
+	pInts, pNames, err := labelValues(predicted)
+	if err != nil {
+		return fail(fmt.Errorf("predicted: %w", err))
+	}
+	tInts, tNames, err := labelValues(labels)
+	if err != nil {
+		return fail(fmt.Errorf("labels: %w", err))
+	}
+	cfg := newConfig(opts)
+	pText, tText := labelTexts(pInts, pNames, cfg.classes), labelTexts(tInts, tNames, cfg.classes)
+	if len(pText) < k || len(tText) < k {
+		return fail(fmt.Errorf("%d predicted and %d true labels, but %d×%d needs %d", len(pText), len(tText), rows, cols, k))
+	}
+	marked := make([]bool, k)
+	var wrong []string
+	for i := range k {
+		if pText[i] != tText[i] {
+			marked[i] = true
+			wrong = append(wrong, fmt.Sprintf("row %d col %d: %s (true %s)", i/cols+1, i%cols+1, pText[i], tText[i]))
+		}
+	}
+	img, matrix, err := GridAndLabels(images, rows, cols, predicted, append(opts, func(c *config) { c.marked = marked })...)
+	if err != nil {
+		return fail(err)
+	}
+	summary := fmt.Sprintf("wrong: %d of %d", len(wrong), k)
+	if len(wrong) > 0 {
+		summary += ", framed in red: " + strings.Join(wrong, "; ")
+	}
+	return img, matrix + "\n" + summary, nil
+}
+
+// labelTexts turns labels into comparable texts: names as they are, integers as numbers
+// or, with classes, as class names.
+func labelTexts(ints []int, names, classes []string) []string {
+	if names != nil {
+		return names
+	}
+	out := make([]string, len(ints))
+	for i, v := range ints {
+		if classes != nil && v >= 0 && v < len(classes) {
+			out[i] = classes[v]
+		} else {
+			out[i] = strconv.Itoa(v)
+		}
+	}
+	return out
+}
+
+// ShowPredictions shows a model's predictions on a batch, as d2l does: the grid of the first
+// rows*cols images with the wrong predictions framed in red, then
+//
+//	predictions:
+//	 tensor([[7, 2, ...
+//	wrong: 1 of 100, framed in red: row 3 col 5: 6 (true 5)
+//
+// predicted are the model's labels (the document's y_hat.max(axis=1)[1]), labels the true
+// ones. Errors are printed to standard error; GridAndPredictions returns them instead.
+func ShowPredictions(images *tensors.Tensor, rows, cols int, predicted, labels any, opts ...Option) {
+	img, text, err := GridAndPredictions(images, rows, cols, predicted, labels, opts...)
+	if err == nil {
+		err = showGrid(img)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "show.ShowPredictions:", err)
+		return
+	}
+	fmt.Println("predictions: \n", text)
+}
+
+// SideBySide draws gray pictures given as rows of values in [0, 1] (values outside are
+// clipped) next to each other, each value a scale×scale square, one square of black
+// between them: a picture and what a kernel made of it, say. Show it with Image.
+func SideBySide(scale int, pictures ...[][]float64) image.Image {
+	scale = max(scale, 1)
+	w, h := 0, 0
+	for _, m := range pictures {
+		if len(m) > 0 {
+			w += len(m[0])*scale + scale
+		}
+		h = max(h, len(m)*scale)
+	}
+	canvas := image.NewGray(image.Rect(0, 0, max(w-scale, 0), h))
+	left := 0
+	for _, m := range pictures {
+		if len(m) == 0 {
+			continue
+		}
+		for y := range m {
+			for x, v := range m[y] {
+				c := color.Gray{Y: toByte(float32(v))}
+				for dy := range scale {
+					for dx := range scale {
+						canvas.SetGray(left+x*scale+dx, y*scale+dy, c)
+					}
+				}
+			}
+		}
+		left += len(m[0])*scale + scale
+	}
+	return canvas
 }
