@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/juanji/juanji/internal/security"
 )
 
 // Finding is one broken rule, where it is broken.
@@ -67,7 +69,7 @@ type scriptLine struct {
 	text  string
 }
 
-// scriptLines returns the logical lines of every script of p.
+// scriptLines returns the statements of every script of p (security.Statements).
 func scriptLines(p *Project) []scriptLine {
 	var out []scriptLine
 	names := make([]string, 0, len(p.Scripts))
@@ -76,18 +78,8 @@ func scriptLines(p *Project) []scriptLine {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		lines := strings.Split(p.Scripts[name], "\n")
-		for i := 0; i < len(lines); i++ {
-			start := i + 1
-			line := strings.TrimSpace(lines[i])
-			for strings.HasSuffix(line, `\`) && i+1 < len(lines) {
-				i++
-				line = strings.TrimSuffix(line, `\`) + " " + strings.TrimSpace(lines[i])
-			}
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			out = append(out, scriptLine{fmt.Sprintf("%s:%d", name, start), line})
+		for _, l := range security.Statements(p.Scripts[name]) {
+			out = append(out, scriptLine{fmt.Sprintf("%s:%d", name, l.Num), l.Text})
 		}
 	}
 	return out
@@ -213,12 +205,10 @@ func atoi(s string) int {
 	return n
 }
 
-var latestRE = regexp.MustCompile(`(?i)(@|:|=|\s|^)["']?latest($|[\s"',;&|)])`)
-
 func checkNoLatest(p *Project) []Finding {
 	var out []Finding
 	for _, t := range commandTexts(p) {
-		if latestRE.MatchString(t.text) {
+		if security.UsesLatest(t.text) {
 			out = append(out, Finding{t.where, "uses \"latest\": pin an exact version"})
 		}
 	}
@@ -230,16 +220,12 @@ func checkNoLatest(p *Project) []Finding {
 	return out
 }
 
-var (
-	pipeToShellRE = regexp.MustCompile(`\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(env\s+(\S+=\S*\s+)*)?(/usr)?(/bin/)?(ba|da|z|k|fi)?sh\b|\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(python3?|perl|ruby|node)\b`)
-	shellOfCurlRE = regexp.MustCompile(`\b(ba|da|z|k)?sh\s+(-c\s+)?["']?(\$\(|<\(|` + "`" + `)\s*(curl|wget)\b`)
-	urlRE         = regexp.MustCompile(`(?i)\b(https?|ftp)://|\bgit@`)
-)
+var urlRE = regexp.MustCompile(`(?i)\b(https?|ftp)://|\bgit@`)
 
 func checkNoPipedInstaller(p *Project) []Finding {
 	var out []Finding
 	for _, t := range commandTexts(p) {
-		if pipeToShellRE.MatchString(t.text) || shellOfCurlRE.MatchString(t.text) {
+		if security.RunsDownload(t.text) {
 			out = append(out, Finding{t.where, "runs a downloaded script (curl|sh): download to a file, check its sha256, then run it"})
 		}
 	}
@@ -383,26 +369,6 @@ func checkBaseImagePinned(p *Project) []Finding {
 	return out
 }
 
-// secretPatterns are what a secret written in a file looks like.
-var secretPatterns = []struct {
-	what string
-	re   *regexp.Regexp
-}{
-	{"an AWS access key id", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
-	{"an AWS secret access key", regexp.MustCompile(`(?i)aws_?secret_?access_?key\s*[:=]\s*["']?[A-Za-z0-9/+]{40}`)},
-	{"a private key", regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----`)},
-	{"a GitHub token", regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b`)},
-	{"a Slack token", regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
-	{"a token, password or secret assigned a literal value", literalSecretRE},
-}
-
-// literalSecretRE is NAME = value where NAME says token, password, secret or
-// key and the value is written out (not $VAR, $(command) or <placeholder>).
-// Only values with a digit count: a word or a VARIABLE_NAME after "token:" is
-// prose, secrets have digits.
-var literalSecretRE = regexp.MustCompile(
-	`(?i)\b[a-z0-9_.-]*(token|passw(or)?d|secret|api_?key|access_?key)[a-z0-9_]*["']?\s*(:=|\?=|=|:)\s*["']?([A-Za-z0-9_\-/+.~]*[0-9][A-Za-z0-9_\-/+.~]*)`)
-
 func checkNoSecrets(p *Project) []Finding {
 	var out []Finding
 	names := make([]string, 0, len(p.SecretScan))
@@ -412,14 +378,8 @@ func checkNoSecrets(p *Project) []Finding {
 	sort.Strings(names)
 	for _, name := range names {
 		for i, line := range strings.Split(p.SecretScan[name], "\n") {
-			for _, sp := range secretPatterns {
-				m := sp.re.FindStringSubmatch(line)
-				if m == nil || (sp.re == literalSecretRE && len(m[len(m)-1]) < 8) {
-					continue
-				}
-				{
-					out = append(out, Finding{fmt.Sprintf("%s:%d", name, i+1), "looks like " + sp.what + "; pass secrets at run time (docker build --secret, -e VAR), never in a file"})
-				}
+			for _, what := range security.Secrets(line) {
+				out = append(out, Finding{fmt.Sprintf("%s:%d", name, i+1), "looks like " + what + "; pass secrets at run time (docker build --secret, -e VAR), never in a file"})
 			}
 		}
 	}

@@ -15,8 +15,9 @@
 // 127.0.0.1 with a token, the Docker image keeps its token, datasets come
 // only over HTTPS from documented hosts, no script pipes a download into a
 // shell or installs @latest, and no tracked file holds a secret. The
-// checkers for these rules are in this file's package (security.go) so that
-// their own tests can feed them bad examples.
+// checkers for these rules are internal/security (shared with
+// internal/dockercheck); the tests here run them on the checkout and feed them
+// bad examples, so that every rule is seen to fail.
 //
 // Run it with
 //

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/juanji/juanji/internal/security"
 )
 
 // downloadHosts are the hosts pkg/data may download from, each the
@@ -116,7 +118,7 @@ func TestSecurity(t *testing.T) {
 		if err != nil {
 			t.Fatalf("make -n lab: %v\n%s", err, out)
 		}
-		for _, p := range CheckLabRecipe(string(out)) {
+		for _, p := range security.CheckLabRecipe(string(out)) {
 			t.Error(p)
 		}
 	})
@@ -151,7 +153,7 @@ func TestSecurity(t *testing.T) {
 					token = tk
 				}
 			}
-			for _, p := range CheckJupyterRun(args, token) {
+			for _, p := range security.CheckJupyterRun(args, token) {
 				t.Error(p)
 			}
 			if token != "" && !strings.Contains(string(out), "?token="+token) {
@@ -172,7 +174,7 @@ func TestSecurity(t *testing.T) {
 				continue
 			}
 			found = true
-			for _, p := range CheckDockerAuth(text) {
+			for _, p := range security.CheckDockerAuth(text) {
 				t.Errorf("%s: %s", rel, p)
 			}
 		}
@@ -182,7 +184,7 @@ func TestSecurity(t *testing.T) {
 	})
 
 	rule(t, "datasets only over HTTPS from documented hosts", func(t *testing.T) {
-		urls, err := GoLiteralURLs(filepath.Join(root, "pkg", "data"))
+		urls, err := security.GoLiteralURLs(filepath.Join(root, "pkg", "data"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +195,7 @@ func TestSecurity(t *testing.T) {
 		for _, u := range urls {
 			t.Logf("  %s  %s", u.Where, u.URL)
 		}
-		for _, p := range CheckDownloadURLs(urls, downloadHosts) {
+		for _, p := range security.CheckDownloadURLs(urls, downloadHosts) {
 			t.Error(p)
 		}
 		allowedHosts = downloadHosts
@@ -212,7 +214,7 @@ func TestSecurity(t *testing.T) {
 				continue
 			}
 			n++
-			for _, p := range CheckScript(rel, text) {
+			for _, p := range security.CheckScript(rel, text) {
 				t.Error(p)
 			}
 		}
@@ -222,8 +224,8 @@ func TestSecurity(t *testing.T) {
 		}
 	})
 
-	// Tests hold fake credentials on purpose, as bad examples for checkers
-	// (this package's own, internal/dockercheck's): _test.go files and
+	// Tests hold fake credentials on purpose, as bad examples for the checkers
+	// (internal/security's, run here and by internal/dockercheck): _test.go files and
 	// testdata folders are not scanned.
 	rule(t, "no secrets in the files git tracks", func(t *testing.T) {
 		n := 0
@@ -236,7 +238,7 @@ func TestSecurity(t *testing.T) {
 				continue
 			}
 			n++
-			for _, p := range CheckSecrets(rel, text) {
+			for _, p := range security.CheckSecrets(rel, text) {
 				t.Error(p)
 			}
 		}
@@ -254,7 +256,7 @@ func TestCheckersCatchBadExamples(t *testing.T) {
 		`args=(--no-browser --ip="127.0.0.1" --port="8888" --$cfg.port_retries=0); ` +
 		`cd notebooks && JUPYTER_TOKEN="$token" exec jupyter $app "${args[@]}"`
 	t.Run("lab recipe", func(t *testing.T) {
-		testChecker(t, CheckLabRecipe, []checkerCase{
+		testChecker(t, security.CheckLabRecipe, []checkerCase{
 			{"the real recipe", goodRecipe, false},
 			{"all interfaces", strings.Replace(goodRecipe, "127.0.0.1", "0.0.0.0", 1), true},
 			{"any interface", strings.Replace(goodRecipe, `"127.0.0.1"`, `'*'`, 1), true},
@@ -271,7 +273,7 @@ func TestCheckersCatchBadExamples(t *testing.T) {
 		run := func(args []string, token string) string { return strings.Join(args, "\x00") + "\x01" + token }
 		testChecker(t, func(s string) []string {
 			a, tk, _ := strings.Cut(s, "\x01")
-			return CheckJupyterRun(strings.Split(a, "\x00"), tk)
+			return security.CheckJupyterRun(strings.Split(a, "\x00"), tk)
 		}, []checkerCase{
 			{"loopback, random token", run(good, tok), false},
 			{"all interfaces", run(append(slices.Clone(good[:2]), "--ip=0.0.0.0"), tok), true},
@@ -281,7 +283,7 @@ func TestCheckersCatchBadExamples(t *testing.T) {
 		})
 	})
 	t.Run("docker", func(t *testing.T) {
-		testChecker(t, CheckDockerAuth, []checkerCase{
+		testChecker(t, security.CheckDockerAuth, []checkerCase{
 			{"entrypoint with a token", "export JUPYTER_TOKEN\nexec jupyter lab --ip=0.0.0.0 --port=8888", false},
 			{"empty ENV token", "ENV JUPYTER_TOKEN=\"\"", true},
 			{"empty ENV token, bare", "ENV JUPYTER_TOKEN=", true},
@@ -290,7 +292,9 @@ func TestCheckersCatchBadExamples(t *testing.T) {
 		})
 	})
 	t.Run("download URLs", func(t *testing.T) {
-		check := func(u string) []string { return CheckDownloadURLs([]FoundURL{{"x.go:1", u}}, downloadHosts) }
+		check := func(u string) []string {
+			return security.CheckDownloadURLs([]security.FoundURL{{Where: "x.go:1", URL: u}}, downloadHosts)
+		}
 		testChecker(t, check, []checkerCase{
 			{"official HTTPS", "https://ossci-datasets.s3.amazonaws.com/mnist/", false},
 			{"plain HTTP", "http://yann.lecun.com/exdb/mnist/", true},
@@ -304,7 +308,7 @@ func TestCheckersCatchBadExamples(t *testing.T) {
 		src := "package p\n// http://comment.example.com/ is not code\nvar u = \"http://plain.example.com/x\"\nvar v = `https://ok.example.org/y`\n"
 		os.WriteFile(filepath.Join(dir, "p.go"), []byte(src), 0o644)
 		os.WriteFile(filepath.Join(dir, "p_test.go"), []byte("package p\nvar w = \"http://test.example.com/\"\n"), 0o644)
-		urls, err := GoLiteralURLs(dir)
+		urls, err := security.GoLiteralURLs(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -314,14 +318,14 @@ func TestCheckersCatchBadExamples(t *testing.T) {
 		}
 		badExamples.Add(1)
 		if slices.Equal(got, []string{"http://plain.example.com/x", "https://ok.example.org/y"}) &&
-			len(CheckDownloadURLs(urls, downloadHosts)) == 2 {
+			len(security.CheckDownloadURLs(urls, downloadHosts)) == 2 {
 			badCaught.Add(1)
 		} else {
 			t.Errorf("scanner found %q", got)
 		}
 	})
 	t.Run("scripts", func(t *testing.T) {
-		check := func(s string) []string { return CheckScript("x.sh", s) }
+		check := func(s string) []string { return security.CheckScript("x.sh", s) }
 		testChecker(t, check, []checkerCase{
 			{"checked download", "curl -fsSL --proto '=https' -o /tmp/go.tgz https://go.dev/dl/go.tgz && echo \"$SUM  /tmp/go.tgz\" | sha256sum -c -", false},
 			{"comment", "# never curl | sh, never @latest", false},
@@ -339,7 +343,7 @@ func TestCheckersCatchBadExamples(t *testing.T) {
 	t.Run("secrets", func(t *testing.T) {
 		// Built from pieces so that this file does not trip the scan itself.
 		j := func(parts ...string) string { return strings.Join(parts, "") }
-		check := func(s string) []string { return CheckSecrets("x", s) }
+		check := func(s string) []string { return security.CheckSecrets("x", s) }
 		testChecker(t, check, []checkerCase{
 			{"README's example address", "http://127.0.0.1:8888/?token=3f9c...", false},
 			{"token from the environment", `cd notebooks && JUPYTER_TOKEN="$$token" exec jupyter`, false},

@@ -1,8 +1,15 @@
-package faults
-
-// The checkers of the security rules. Each returns the problems it found, one
-// line each, empty when the input is fine; security_test.go runs them on the
-// checkout and on bad examples, so that every rule is seen to fail.
+// Package security holds the project's security rules as code: checkers for
+// how Jupyter is started (loopback only, a random token, protections on),
+// where datasets may come from, and what scripts, Dockerfiles and tracked
+// files must never hold (a download piped into a shell, @latest, a
+// credential).
+//
+// The rules on shell text are written once here and used by both suites that
+// enforce them: internal/faults (TestSecurity: the checkout, and bad examples
+// each checker must catch) and internal/dockercheck (the Docker image's files).
+// Each checker returns the problems it found, one line each, empty when the
+// input is fine.
+package security
 
 import (
 	"fmt"
@@ -108,7 +115,8 @@ func CheckJupyterRun(args []string, tokenEnv string) []string {
 // password) is never set empty, by option or environment.
 func CheckDockerAuth(content string) []string {
 	var problems []string
-	for _, line := range logicalLines(content) {
+	for _, line := range LogicalLines(content) {
+		line := line.Text
 		problems = append(problems, checkNoEmptyAuth(line)...)
 		if m := regexp.MustCompile(`^\s*ENV\s+.*\bJUPYTER_TOKEN\s*=?\s*(""|''|$)`).FindString(line); m != "" {
 			problems = append(problems, fmt.Sprintf("the image sets an empty JUPYTER_TOKEN: %q", strings.TrimSpace(m)))
@@ -179,52 +187,75 @@ func CheckDownloadURLs(urls []FoundURL, allowed []string) []string {
 }
 
 var (
-	// A download piped into a shell: curl ... | sh, wget -O- ... | sudo bash.
-	pipeToShell = regexp.MustCompile(`\b(curl|wget|fetch)\b[^|]*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+(\S+=\S*\s+)*)?(/\S*/)?(ba|z|k|da|fi)?sh\b`)
-	// A shell running a download: sh -c "$(curl ...)", bash <(wget ...).
-	shellOfDownload = regexp.MustCompile(`\b(ba|z|k|da)?sh\b\s+(-c\s+)?["']?(\$\(|<\()\s*(curl|wget)\b`)
-	atLatest        = regexp.MustCompile(`@latest\b`)
+	// A download piped into a shell or interpreter: curl ... | sh, wget -O- ... | sudo bash,
+	// curl ... | python3.
+	pipeToShell = regexp.MustCompile(`\b(curl|wget|fetch)\b[^|;&]*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+(\S+=\S*\s+)*)?(/\S*/)?((ba|z|k|da|fi)?sh|python3?|perl|ruby|node)\b`)
+	// A shell running a download: sh -c "$(curl ...)", bash <(wget ...), sh -c "`curl ...`".
+	shellOfDownload = regexp.MustCompile(`\b(ba|z|k|da)?sh\b\s+(-c\s+)?["']?(\$\(|<\(|` + "`" + `)\s*(curl|wget)\b`)
+	// Something fetched or tagged latest: module@latest, image:latest, pkg==latest, VERSION=latest.
+	latest = regexp.MustCompile(`(?i)(@|:|=)["']?latest($|[\s"',;&|)])`)
 )
+
+// RunsDownload reports whether a command line runs something it downloads
+// (curl|sh and the like) instead of saving it, checking it, then running it.
+func RunsDownload(command string) bool {
+	return pipeToShell.MatchString(command) || shellOfDownload.MatchString(command)
+}
+
+// UsesLatest reports whether a command line fetches or tags something "latest"
+// instead of an exact version.
+func UsesLatest(command string) bool { return latest.MatchString(command) }
+
+// Line is one logical line of a script: its physical lines continued with a
+// trailing backslash joined by single spaces.
+type Line struct {
+	Num  int // the number of its first physical line, from 1
+	Text string
+}
+
+// LogicalLines splits a shell script, Makefile recipe or Dockerfile into
+// logical lines (see [Line]), blank and comment lines included.
+func LogicalLines(content string) []Line {
+	var out []Line
+	lines := strings.Split(content, "\n")
+	for i := 0; i < len(lines); i++ {
+		start := i + 1
+		line := strings.TrimSpace(lines[i])
+		for strings.HasSuffix(line, `\`) && i+1 < len(lines) {
+			i++
+			line = strings.TrimSpace(strings.TrimSuffix(line, `\`)) + " " + strings.TrimSpace(lines[i])
+		}
+		out = append(out, Line{start, strings.TrimSpace(strings.TrimSuffix(line, `\`))})
+	}
+	return out
+}
+
+// Statements is LogicalLines without blank lines and whole-line comments:
+// the lines that run.
+func Statements(content string) []Line {
+	var out []Line
+	for _, l := range LogicalLines(content) {
+		if l.Text != "" && !strings.HasPrefix(l.Text, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
 
 // CheckScript checks a script, Makefile or Dockerfile: nothing downloaded is
 // run straight by a shell, and nothing is installed @latest. Whole-line
 // comments are not checked; lines continued with a backslash are joined.
 func CheckScript(name, content string) []string {
 	var problems []string
-	for i, line := range logicalLines(content) {
-		if t := strings.TrimSpace(line); strings.HasPrefix(t, "#") || t == "" {
-			continue
+	for _, line := range Statements(content) {
+		if RunsDownload(line.Text) {
+			problems = append(problems, fmt.Sprintf("%s:%d: runs a download in a shell: %s", name, line.Num, clip(line.Text)))
 		}
-		if pipeToShell.MatchString(line) || shellOfDownload.MatchString(line) {
-			problems = append(problems, fmt.Sprintf("%s: statement %d runs a download in a shell: %s", name, i+1, clip(line)))
-		}
-		if atLatest.MatchString(line) {
-			problems = append(problems, fmt.Sprintf("%s: statement %d installs @latest (pin a version): %s", name, i+1, clip(line)))
+		if UsesLatest(line.Text) {
+			problems = append(problems, fmt.Sprintf("%s:%d: installs latest (pin a version): %s", name, line.Num, clip(line.Text)))
 		}
 	}
 	return problems
-}
-
-// logicalLines splits content into lines, joining those continued with a
-// trailing backslash.
-func logicalLines(content string) []string {
-	var out []string
-	var cur strings.Builder
-	for _, l := range strings.Split(content, "\n") {
-		l = strings.TrimRight(l, "\r")
-		if strings.HasSuffix(l, `\`) {
-			cur.WriteString(strings.TrimSuffix(l, `\`))
-			cur.WriteByte(' ')
-			continue
-		}
-		cur.WriteString(l)
-		out = append(out, cur.String())
-		cur.Reset()
-	}
-	if cur.Len() > 0 {
-		out = append(out, cur.String())
-	}
-	return out
 }
 
 func clip(s string) string {
@@ -235,12 +266,13 @@ func clip(s string) string {
 	return s
 }
 
-// secretPatterns are what a committed credential looks like.
+// secretPatterns are what a credential written in a file looks like.
 var secretPatterns = []struct {
 	what string
 	re   *regexp.Regexp
 }{
 	{"an AWS access key id", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"an AWS secret access key", regexp.MustCompile(`(?i)aws_?secret_?access_?key\s*[:=]\s*["']?[A-Za-z0-9/+]{40}`)},
 	{"a private key", regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----`)},
 	{"a GitHub token", regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b`)},
 	{"a Slack token", regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
@@ -249,17 +281,36 @@ var secretPatterns = []struct {
 	{"a password or token literal", regexp.MustCompile(`(?i)\b\w*(password|passwd|secret|token|api[_-]?key|access[_-]?key)\w*["']?\s*(:=|=|:)\s*["']([^"'\s$%{}<>]{8,})["']`)},
 	// The same name assigned an unquoted value of 12+ characters (shell, env files, URL queries).
 	{"a password or token assignment", regexp.MustCompile(`(?i)(\b\w*(password|passwd|secret|token|api_key)\w*|[?&](password|token))=([A-Za-z0-9_+/\-]{12,})`)},
+	// NAME = value with a digit in it, 8+ characters, quoted or not: a word or a
+	// VARIABLE_NAME after "token:" is prose, secrets have digits.
+	{"a token, password or secret assigned a literal value", regexp.MustCompile(
+		`(?i)\b[a-z0-9_.-]*(token|passw(or)?d|secret|api_?key|access_?key)[a-z0-9_]*["']?\s*(:=|\?=|=|:)\s*["']?([A-Za-z0-9_\-/+.~]*[0-9][A-Za-z0-9_\-/+.~]*)`)},
 }
 
-// CheckSecrets checks a file's content for credentials. Placeholders
-// ("...", "<token>", "$TOKEN", "${TOKEN}") are not values.
+// minLiteralSecret is the shortest value the last pattern counts as a secret.
+const minLiteralSecret = 8
+
+// Secrets returns what the line looks like it holds ("a GitHub token", ...),
+// one entry for each pattern it matches; nothing for a clean line.
+// Placeholders ("...", "<token>", "$TOKEN", "${TOKEN}") are not values.
+func Secrets(line string) []string {
+	var found []string
+	for i, p := range secretPatterns {
+		m := p.re.FindStringSubmatch(line)
+		if m == nil || (i == len(secretPatterns)-1 && len(m[len(m)-1]) < minLiteralSecret) {
+			continue
+		}
+		found = append(found, p.what)
+	}
+	return found
+}
+
+// CheckSecrets checks a file's content for credentials (see [Secrets]).
 func CheckSecrets(name, content string) []string {
 	var problems []string
 	for i, line := range strings.Split(content, "\n") {
-		for _, p := range secretPatterns {
-			if p.re.MatchString(line) {
-				problems = append(problems, fmt.Sprintf("%s:%d: looks like %s: %s", name, i+1, p.what, redact(clip(line))))
-			}
+		for _, what := range Secrets(line) {
+			problems = append(problems, fmt.Sprintf("%s:%d: looks like %s: %s", name, i+1, what, redact(clip(line))))
 		}
 	}
 	return problems
