@@ -1,12 +1,20 @@
-// Package notebook holds the few helpers every juanji notebook starts with:
-// quick mode (so that tests run the notebooks in minutes), where datasets are
-// kept, and the first line a notebook prints.
+// Package notebook holds what every juanji notebook shares, so that no notebook
+// defines a helper of its own (d2l keeps its shared code in one library the
+// same way): quick mode (so that tests run the notebooks in minutes), where
+// datasets are kept, the device chosen once, Must for cells, CIFAR-10 or its
+// quick-mode stand-in, and the first line a notebook prints.
 //
-// A notebook's first Go cell usually reads:
+// A notebook declares what its cells share next to its imports, and its first
+// cell prints the banner:
+//
+//	var (
+//		backend   = notebook.Backend() // the document's try_gpu(), chosen once, silently
+//		dataTrain = notebook.Must(data.MNIST(notebook.DataDir(), true))
+//		epochs    = notebook.Pick(16, 1) // 16 epochs, 1 in quick mode
+//	)
 //
 //	%%
-//	notebook.PrintBanner("MNIST")
-//	epochs := notebook.Pick(16, 1) // 16 epochs, 1 in quick mode
+//	notebook.PrintBanner(notebook.Source(dataTrain)) // mode, dataset and device, once
 package notebook
 
 import (
@@ -114,9 +122,10 @@ func DataDir() string {
 }
 
 // Banner returns the line a notebook prints first, saying which mode it runs
-// in and on which dataset, followed by any extra "name: value" parts:
+// in, on which dataset and, once Backend has chosen one, on which device,
+// followed by any extra "name: value" parts:
 //
-//	juanji | mode: full | dataset: MNIST
+//	juanji | mode: full | dataset: MNIST | device: cpu (pure Go backend "go", 2 cores)
 //	juanji | mode: quick (JUANJI_QUICK=1) | dataset: MNIST
 //
 // An empty dataset is left out.
@@ -128,6 +137,9 @@ func Banner(dataset string, extra ...string) string {
 	parts := []string{"juanji", mode}
 	if dataset != "" {
 		parts = append(parts, "dataset: "+dataset)
+	}
+	if d := chosenDevice(); d != nil {
+		parts = append(parts, "device: "+d.Summary())
 	}
 	parts = append(parts, extra...)
 	return strings.Join(parts, " | ")
