@@ -19,7 +19,7 @@ import (
 //		live.Append(loss, trainAcc, testAcc)
 //	}
 type LiveCurves struct {
-	panel     Panel
+	panels    []Panel
 	displayID string // the GoNB output block
 	fileName  string // the file outside GoNB, without extension
 	reported  bool   // whether the file's path was printed
@@ -33,38 +33,59 @@ func NewLiveCurves(title, xlabel string, names ...string) *LiveCurves {
 		series[i].Name = name
 	}
 	return &LiveCurves{
-		panel:     Panel{Title: title, XLabel: xlabel, Series: series},
+		panels:    []Panel{{Title: title, XLabel: xlabel, Series: series}},
 		displayID: "juanji-live-curves-" + gonbui.UniqueId(),
 		fileName:  nextName("live-curves"),
 	}
 }
 
-// Append adds one value to each series, in the order of the names given to
-// NewLiveCurves, and redraws the chart.
+// NewLivePanels creates a live picture of several charts side by side
+// (e.g. TrainingPanels: loss, then accuracies). Nothing is shown until the
+// first UpdatePanels.
+func NewLivePanels() *LiveCurves {
+	l := NewLiveCurves("", "")
+	l.panels = nil
+	return l
+}
+
+// Append adds one value to each series of the first chart, in the order of
+// the names given to NewLiveCurves, and redraws it.
 func (l *LiveCurves) Append(values ...float64) error {
-	if len(values) != len(l.panel.Series) {
-		return fmt.Errorf("show.LiveCurves.Append: got %d values for %d series", len(values), len(l.panel.Series))
+	if len(l.panels) == 0 || len(values) != len(l.panels[0].Series) {
+		return fmt.Errorf("show.LiveCurves.Append: got %d values for %d series", len(values), len(l.Series()))
 	}
 	for i, v := range values {
-		l.panel.Series[i].Values = append(l.panel.Series[i].Values, v)
+		l.panels[0].Series[i].Values = append(l.panels[0].Series[i].Values, v)
 	}
 	return l.redraw()
 }
 
-// Update replaces all the series by the given ones and redraws the chart,
-// e.g. with the history a training loop keeps.
+// Update replaces all the series of the first chart by the given ones and
+// redraws it, e.g. with the history a training loop keeps.
 func (l *LiveCurves) Update(series ...Series) error {
-	l.panel.Series = series
+	if len(l.panels) == 0 {
+		l.panels = []Panel{{}}
+	}
+	l.panels[0].Series = series
 	return l.redraw()
 }
 
-// Series returns the curves drawn so far.
+// UpdatePanels replaces the charts by the given ones and redraws them.
+func (l *LiveCurves) UpdatePanels(panels ...Panel) error {
+	l.panels = panels
+	return l.redraw()
+}
+
+// Series returns the curves of the first chart drawn so far.
 func (l *LiveCurves) Series() []Series {
-	return l.panel.Series
+	if len(l.panels) == 0 {
+		return nil
+	}
+	return l.panels[0].Series
 }
 
 func (l *LiveCurves) redraw() error {
-	pngData, err := CurvesPNG(l.panel)
+	pngData, err := CurvesPNG(l.panels...)
 	if err != nil {
 		return fmt.Errorf("show.LiveCurves: %w", err)
 	}
