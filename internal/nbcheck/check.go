@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/juanji/juanji/internal/excerpt"
 )
 
 // Expect is what one executed notebook must show, on top of having no errors.
@@ -68,7 +70,7 @@ func (m *multiline) UnmarshalJSON(b []byte) error {
 	}
 	var parts []string
 	if err := json.Unmarshal(b, &parts); err != nil {
-		return fmt.Errorf("want a string or a list of strings, got %s", truncate(string(b), 40))
+		return fmt.Errorf("want a string or a list of strings, got %s", excerpt.Truncate(string(b), 40))
 	}
 	*m = multiline(strings.Join(parts, ""))
 	return nil
@@ -132,7 +134,7 @@ func Check(nb *Notebook, exp Expect, quick bool) []string {
 				if msg == "" && len(o.Traceback) > 0 {
 					msg = o.Traceback[0]
 				}
-				msg = truncate(clean(msg), 300)
+				msg = excerpt.Truncate(clean(msg), 300)
 				if len(compileErrs) > 0 {
 					msg += "; " + strings.Join(compileErrs, "; ")
 				}
@@ -141,7 +143,7 @@ func Check(nb *Notebook, exp Expect, quick bool) []string {
 				text := clean(string(o.Text))
 				if o.Name == "stderr" {
 					if loc := crash.FindStringIndex(text); loc != nil {
-						problems = append(problems, fmt.Sprintf("%s: stderr shows a crash: %s", where, truncate(text[loc[0]:], 300)))
+						problems = append(problems, fmt.Sprintf("%s: stderr shows a crash: %s", where, excerpt.Truncate(text[loc[0]:], 300)))
 					}
 					continue
 				}
@@ -206,18 +208,5 @@ func Check(nb *Notebook, exp Expect, quick bool) []string {
 
 func clean(s string) string { return ansi.ReplaceAllString(s, "") }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i] + " ..."
-	}
-	return truncate(s, 80)
-}
-
-func truncate(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
+// firstLine is a cell's first line, as a problem report quotes it.
+func firstLine(s string) string { return excerpt.Truncate(excerpt.FirstLine(s), 80) }

@@ -22,6 +22,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/juanji/juanji/internal/excerpt"
 )
 
 // loopback reports whether host (as given to Jupyter's --ip) only listens
@@ -258,13 +260,7 @@ func CheckScript(name, content string) []string {
 	return problems
 }
 
-func clip(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 120 {
-		return s[:120] + "…"
-	}
-	return s
-}
+func clip(s string) string { return excerpt.OneLine(s, 120) }
 
 // secretPatterns are what a credential written in a file looks like.
 var secretPatterns = []struct {

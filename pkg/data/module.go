@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/juanji/juanji/internal/excerpt"
 )
 
 // goModule is a Go module whose files include a dataset: MNIST's four
@@ -127,7 +129,7 @@ func (m *goModule) download() (string, error) {
 		return "", err
 	}
 	if info.Dir == "" {
-		return "", fmt.Errorf("go mod download printed no module folder: %q", truncate(string(out), 200))
+		return "", fmt.Errorf("go mod download printed no module folder: %q", excerpt.Truncate(string(out), 200))
 	}
 	return filepath.Join(info.Dir, m.subdir), nil
 }
@@ -156,14 +158,7 @@ func runGo(limit time.Duration, args ...string) ([]byte, error) {
 		if msg == "" {
 			msg = strings.TrimSpace(string(out))
 		}
-		return out, fmt.Errorf("go %s: %v: %s", strings.Join(args, " "), err, truncate(msg, 300))
+		return out, fmt.Errorf("go %s: %v: %s", strings.Join(args, " "), err, excerpt.Truncate(msg, 300))
 	}
 	return out, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

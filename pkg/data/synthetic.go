@@ -3,6 +3,8 @@ package data
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
 // SyntheticSource is the Source of datasets made by SyntheticCIFAR10.
@@ -89,4 +91,20 @@ var syntheticColours = [10][3]uint8{
 
 func clampByte(v int) uint8 {
 	return uint8(min(255, max(0, v)))
+}
+
+// RandomBatch returns one batch of noise: images [b,c,h,w] float32 uniform in [0,1) and
+// labels [b] int32 uniform in [0,classes). Benchmarks and examples train on it when only the
+// shapes matter (no data loading is timed); the same seed gives the same batch.
+func RandomBatch(b, c, h, w, classes int, seed uint64) (images, labels *tensors.Tensor) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	img := make([]float32, b*c*h*w)
+	for i := range img {
+		img[i] = r.Float32()
+	}
+	lab := make([]int32, b)
+	for i := range lab {
+		lab[i] = int32(r.IntN(classes))
+	}
+	return tensors.FromFlatDataAndDimensions(img, b, c, h, w), tensors.FromFlatDataAndDimensions(lab, b)
 }

@@ -2,29 +2,14 @@ package models
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/juanji/juanji/pkg/data"
 	"github.com/juanji/juanji/pkg/nn"
 	"github.com/juanji/juanji/pkg/train"
 )
-
-// syntheticBatch returns random images [b,c,h,w] in [0,1) and labels in [0,classes).
-func syntheticBatch(b, c, h, w, classes int, seed uint64) (*tensors.Tensor, *tensors.Tensor) {
-	r := rand.New(rand.NewPCG(seed, 1))
-	img := make([]float32, b*c*h*w)
-	for i := range img {
-		img[i] = r.Float32()
-	}
-	lab := make([]int32, b)
-	for i := range lab {
-		lab[i] = int32(r.IntN(classes))
-	}
-	return tensors.FromFlatDataAndDimensions(img, b, c, h, w), tensors.FromFlatDataAndDimensions(lab, b)
-}
 
 func benchTrainStep(b *testing.B, model nn.Layer, batch, c, hw int) {
 	benchTrainStepShards(b, model, batch, c, hw, 0)
@@ -38,7 +23,7 @@ func benchTrainStepShards(b *testing.B, model nn.Layer, batch, c, hw, shards int
 	}
 	t := train.NewTrainer(backend, model, train.SGD{LR: 0.1}, 1)
 	t.Shards = shards
-	x, y := syntheticBatch(batch, c, hw, hw, 10, 1)
+	x, y := data.RandomBatch(batch, c, hw, hw, 10, 1)
 	if _, _, err := t.Step(x, y); err != nil { // compile
 		b.Fatal(err)
 	}
