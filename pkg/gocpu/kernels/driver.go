@@ -23,7 +23,7 @@ type gemmCall[T float] struct {
 	panels      int
 	bp          []T // packed B block
 	splits      int
-	parts       []T   // split-K partial outputs, (splits-1) × m × n
+	parts       []T // split-K partial outputs, (splits-1) × m × n
 	bpBuf, pBuf *[]T
 
 	packBFn, computeFn, splitFn func(start, end int)

@@ -25,7 +25,7 @@ type float interface{ float32 | float64 }
 
 // mat is the element-type-generic form of MatF32 / MatF64.
 type mat[T float] struct {
-	data           []T
+	data        []T
 	off, rs, cs int
 }
 
