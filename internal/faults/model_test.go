@@ -64,7 +64,7 @@ func TestWrongInputShape(t *testing.T) {
 	})
 }
 
-// stepWatch is a train.Progress that reports when the run reaches a given
+// stepWatch is a train.ProgressReporter that reports when the run reaches a given
 // step (counted over all epochs), then holds training until it is cancelled.
 type stepWatch struct {
 	at      int

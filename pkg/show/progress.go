@@ -10,24 +10,24 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 )
 
-// Progress is a progress bar for the steps of one training epoch. It satisfies
-// train.Progress, so it can be passed as FitConfig.Progress:
+// ProgressBar is a progress bar for the steps of one training epoch. It satisfies
+// train.ProgressReporter, so it can be passed as FitConfig.Progress:
 //
-//	train.FitConfig{..., Progress: show.NewProgress()}
+//	train.FitConfig{..., Progress: show.NewProgressBar()}
 //
 // In GoNB it is one HTML line replaced in place (and cleared when the epoch ends); in a
 // terminal it is one line on stderr rewritten with '\r'; elsewhere (a log file, a test) it
 // prints nothing. Updates are throttled to a few per second.
-type Progress struct {
+type ProgressBar struct {
 	displayID string
 	out       io.Writer // terminal output; nil when not a terminal
 	last      time.Time
 	every     time.Duration
 }
 
-// NewProgress returns a progress bar for the current environment.
-func NewProgress() *Progress {
-	p := &Progress{every: 250 * time.Millisecond}
+// NewProgressBar returns a progress bar for the current environment.
+func NewProgressBar() *ProgressBar {
+	p := &ProgressBar{every: 250 * time.Millisecond}
 	if gonbui.IsNotebook {
 		p.displayID = "juanji-progress-" + gonbui.UniqueId()
 	} else if isTerminal(os.Stderr) {
@@ -37,7 +37,7 @@ func NewProgress() *Progress {
 }
 
 // Update shows step of steps in epoch, with the running throughput.
-func (p *Progress) Update(epoch, step, steps int, imagesPerSec float64) {
+func (p *ProgressBar) Update(epoch, step, steps int, imagesPerSec float64) {
 	if step < steps && time.Since(p.last) < p.every {
 		return
 	}
@@ -53,7 +53,7 @@ func (p *Progress) Update(epoch, step, steps int, imagesPerSec float64) {
 
 // Done clears the bar at the end of an epoch. In a notebook it waits until GoNB has the
 // update, so that a program ending right after it leaves no stale bar behind.
-func (p *Progress) Done() {
+func (p *ProgressBar) Done() {
 	switch {
 	case p.displayID != "":
 		gonbui.UpdateHTML(p.displayID, "")

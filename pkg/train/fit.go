@@ -13,30 +13,32 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/juanji/juanji/pkg/data"
+	"github.com/juanji/juanji/pkg/device"
+	"github.com/juanji/juanji/pkg/show"
 	"github.com/juanji/juanji/pkg/tensorboard"
 )
 
 // EpochStats are one epoch's figures, as the document prints them.
 type EpochStats struct {
-	Epoch     int     // 1-based
-	Loss      float64 // mean training loss (see FitConfig.EvalTrain for how it is measured)
-	TrainAcc  float64 // fraction of training examples classified right, in [0, 1]
-	TestAcc   float64 // fraction of test examples classified right; NaN without a test loader
-	TestLoss  float64 // mean test loss; NaN without a test loader
-	Seconds   float64 // wall time of the epoch's training steps
-	ImagesSec float64 // training throughput: images per second of training steps
+	Epoch        int     // 1-based
+	Loss         float64 // mean training loss (see FitConfig.EvalTrain for how it is measured)
+	TrainAcc     float64 // fraction of training examples classified right, in [0, 1]
+	TestAcc      float64 // fraction of test examples classified right; NaN without a test loader
+	TestLoss     float64 // mean test loss; NaN without a test loader
+	Seconds      float64 // wall time of the epoch's training steps
+	ImagesPerSec float64 // training throughput: images per second of training steps
 }
 
 // epochStatsJSON is EpochStats with NaN ("not measured", e.g. no test loader) as null, which
 // encoding/json cannot write as a number.
 type epochStatsJSON struct {
-	Epoch     int      `json:"epoch"`
-	Loss      *float64 `json:"loss"`
-	TrainAcc  *float64 `json:"train_acc"`
-	TestAcc   *float64 `json:"test_acc"`
-	TestLoss  *float64 `json:"test_loss"`
-	Seconds   float64  `json:"seconds"`
-	ImagesSec float64  `json:"images_per_sec"`
+	Epoch        int      `json:"epoch"`
+	Loss         *float64 `json:"loss"`
+	TrainAcc     *float64 `json:"train_acc"`
+	TestAcc      *float64 `json:"test_acc"`
+	TestLoss     *float64 `json:"test_loss"`
+	Seconds      float64  `json:"seconds"`
+	ImagesPerSec float64  `json:"images_per_sec"`
 }
 
 func nullable(v float64) *float64 {
@@ -56,7 +58,7 @@ func fromNullable(p *float64) float64 {
 // MarshalJSON writes NaN figures as null.
 func (s EpochStats) MarshalJSON() ([]byte, error) {
 	return json.Marshal(epochStatsJSON{Epoch: s.Epoch, Loss: nullable(s.Loss), TrainAcc: nullable(s.TrainAcc),
-		TestAcc: nullable(s.TestAcc), TestLoss: nullable(s.TestLoss), Seconds: s.Seconds, ImagesSec: s.ImagesSec})
+		TestAcc: nullable(s.TestAcc), TestLoss: nullable(s.TestLoss), Seconds: s.Seconds, ImagesPerSec: s.ImagesPerSec})
 }
 
 // UnmarshalJSON reads null figures back as NaN.
@@ -66,7 +68,7 @@ func (s *EpochStats) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = EpochStats{Epoch: j.Epoch, Loss: fromNullable(j.Loss), TrainAcc: fromNullable(j.TrainAcc),
-		TestAcc: fromNullable(j.TestAcc), TestLoss: fromNullable(j.TestLoss), Seconds: j.Seconds, ImagesSec: j.ImagesSec}
+		TestAcc: fromNullable(j.TestAcc), TestLoss: fromNullable(j.TestLoss), Seconds: j.Seconds, ImagesPerSec: j.ImagesPerSec}
 	return nil
 }
 
@@ -114,12 +116,15 @@ type FitConfig struct {
 	// Without it (d2l's way, and cheaper) they are averaged over the epoch's training steps,
 	// each measured on its batch before the update.
 	EvalTrain bool
-	// Device names where training runs, for the per-epoch line ("cpu", "cuda:0").
-	Device string
-	// Out receives one line per epoch (default os.Stdout); Progress, if set, a progress line
-	// during each epoch (see Progress).
+	// Out receives one line per epoch (default os.Stdout), which names the device the trainer's
+	// backend computes on; Progress, if set, a progress line during each epoch (see
+	// ProgressReporter; show.NewProgressBar makes one).
 	Out      io.Writer
-	Progress Progress
+	Progress ProgressReporter
+	// Live draws the loss and the accuracies after each epoch, in place, under the cell (d2l's
+	// Animator), titled Title; outside a notebook it rewrites one PNG file (see show.LiveCurves).
+	Live  bool
+	Title string
 	// OnEpoch, if set, is called after each epoch with the history so far (live plots).
 	OnEpoch func(h *History)
 	// TensorBoard, if set, receives the per-epoch scalars (loss, train/accuracy,
@@ -127,8 +132,8 @@ type FitConfig struct {
 	TensorBoard *tensorboard.Writer
 }
 
-// Progress reports progress within an epoch.
-type Progress interface {
+// ProgressReporter is told of progress within an epoch, step by step (show.ProgressBar is one).
+type ProgressReporter interface {
 	Update(epoch, step, steps int, imagesPerSec float64)
 	Done()
 }
@@ -173,6 +178,11 @@ func (t *Trainer) Fit(parent stdcontext.Context, cfg FitConfig) (*History, error
 	defer stop()
 
 	h := &History{}
+	dev := device.Describe(t.Backend).Name
+	var live *show.LiveCurves
+	if cfg.Live {
+		live = show.NewLivePanels()
+	}
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		stats, err := t.trainEpoch(ctx, cfg, epoch)
 		if err != nil {
@@ -192,9 +202,14 @@ func (t *Trainer) Fit(parent stdcontext.Context, cfg FitConfig) (*History, error
 			}
 		}
 		h.Epochs = append(h.Epochs, stats)
-		fmt.Fprintln(out, FormatEpoch(stats, cfg.Epochs, cfg.Device))
+		fmt.Fprintln(out, FormatEpoch(stats, cfg.Epochs, dev))
 		if err := writeScalars(cfg.TensorBoard, stats); err != nil {
 			return h, err
+		}
+		if live != nil {
+			if err := live.UpdatePanels(h.Panels(cfg.Title)...); err != nil {
+				fmt.Fprintln(os.Stderr, "train: live curves:", err) // a picture is not worth stopping for
+			}
 		}
 		if cfg.OnEpoch != nil {
 			cfg.OnEpoch(h)
@@ -211,7 +226,7 @@ func writeScalars(w *tensorboard.Writer, s EpochStats) error {
 	scalars := []struct {
 		tag   string
 		value float64
-	}{{"train/loss", s.Loss}, {"train/accuracy", s.TrainAcc}, {"test/loss", s.TestLoss}, {"test/accuracy", s.TestAcc}, {"train/images_per_sec", s.ImagesSec}}
+	}{{"train/loss", s.Loss}, {"train/accuracy", s.TrainAcc}, {"test/loss", s.TestLoss}, {"test/accuracy", s.TestAcc}, {"train/images_per_sec", s.ImagesPerSec}}
 	for _, sc := range scalars {
 		if math.IsNaN(sc.value) {
 			continue
@@ -223,13 +238,13 @@ func writeScalars(w *tensorboard.Writer, s EpochStats) error {
 	return w.Flush()
 }
 
-// FormatEpoch is the per-epoch line Fit prints.
+// FormatEpoch is the per-epoch line Fit prints; device names where it ran ("cpu", "cuda:0").
 func FormatEpoch(s EpochStats, epochs int, device string) string {
 	line := fmt.Sprintf("epoch %d/%d: loss %.4f train data accuracy %.4f", s.Epoch, epochs, s.Loss, s.TrainAcc)
 	if !math.IsNaN(s.TestAcc) {
 		line += fmt.Sprintf(" test data accuracy %.4f", s.TestAcc)
 	}
-	line += fmt.Sprintf(" | %.1f s, %.1f examples/sec", s.Seconds, s.ImagesSec)
+	line += fmt.Sprintf(" | %.1f s, %.1f examples/sec", s.Seconds, s.ImagesPerSec)
 	if device != "" {
 		line += " on " + device
 	}
@@ -273,7 +288,7 @@ func (t *Trainer) trainEpoch(ctx stdcontext.Context, cfg FitConfig, epoch int) (
 	if seen > 0 {
 		stats.Loss = lossSum / float64(seen)
 		stats.TrainAcc = float64(correct) / float64(seen)
-		stats.ImagesSec = float64(seen) / stats.Seconds
+		stats.ImagesPerSec = float64(seen) / stats.Seconds
 	}
 	return stats, nil
 }

@@ -86,7 +86,7 @@ func TestFitLeNetShortRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, err := trainer.Fit(stdcontext.Background(), train.FitConfig{
-		Epochs: 3, Device: "cpu", Out: &out, EvalTrain: true, TensorBoard: tb,
+		Epochs: 3, Out: &out, EvalTrain: true, TensorBoard: tb,
 		Train:   data.NewLoader(trainDS, 100, true, data.WithSeed(1)),
 		Test:    data.NewLoader(testDS, 100, false),
 		OnEpoch: func(*train.History) { calls++ },
@@ -108,7 +108,7 @@ func TestFitLeNetShortRun(t *testing.T) {
 		}
 	}
 	for _, e := range h.Epochs {
-		if math.IsNaN(e.Loss) || e.TrainAcc < 0 || e.TrainAcc > 1 || e.TestAcc < 0 || e.TestAcc > 1 || e.ImagesSec <= 0 {
+		if math.IsNaN(e.Loss) || e.TrainAcc < 0 || e.TrainAcc > 1 || e.TestAcc < 0 || e.TestAcc > 1 || e.ImagesPerSec <= 0 {
 			t.Errorf("implausible epoch stats %+v", e)
 		}
 	}
@@ -250,7 +250,7 @@ func TestOverfitSmallBatch(t *testing.T) {
 }
 
 // The notebook progress bar fits FitConfig.Progress.
-var _ train.Progress = show.NewProgress()
+var _ train.ProgressReporter = show.NewProgressBar()
 
 // TestLeNetMNISTDocumentSettings trains the document's LeNet with the document's settings
 // (batch 100 shuffled, SGD lr 0.5, 16 epochs) on all of MNIST and expects at least 97% test
@@ -272,7 +272,7 @@ func TestLeNetMNISTDocumentSettings(t *testing.T) {
 	trainer := train.NewTrainer(backend(), models.LeNet(), train.SGD{LR: 0.5}, 1)
 	var out bytes.Buffer
 	h, err := trainer.Fit(stdcontext.Background(), train.FitConfig{
-		Epochs: 16, Out: &out, Device: "cpu",
+		Epochs: 16, Out: &out,
 		Train: data.NewLoader(trainDS, 100, true, data.WithSeed(1)),
 		Test:  data.NewLoader(testDS, 100, false),
 	})
