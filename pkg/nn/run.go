@@ -31,8 +31,16 @@ func Rand(dims ...int) *tensors.Tensor {
 // like calling block1(X) on a new PyTorch module. Errors (a wrong input shape, say) come back
 // naming the layer.
 func Forward(backend backends.Backend, l Layer, x *tensors.Tensor) (*tensors.Tensor, error) {
+	return forwardOnce(backend, l, x, false)
+}
+
+// forwardOnce runs a freshly initialized layer on x, in training mode if training.
+func forwardOnce(backend backends.Backend, l Layer, x *tensors.Tensor, training bool) (*tensors.Tensor, error) {
 	ctx := context.New()
 	out, err := context.ExecOnce(backend, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
+		if training {
+			ctx.SetTraining(x.Graph(), true)
+		}
 		return l.Forward(ctx, x)
 	}, x)
 	if err != nil {
@@ -98,13 +106,5 @@ func tryBuild(fn func()) (err error) {
 // ForwardTraining is Forward in training mode: batch norm normalizes with the batch's own
 // statistics and dropout drops.
 func ForwardTraining(backend backends.Backend, l Layer, x *tensors.Tensor) (*tensors.Tensor, error) {
-	ctx := context.New()
-	out, err := context.ExecOnce(backend, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		ctx.SetTraining(x.Graph(), true)
-		return l.Forward(ctx, x)
-	}, x)
-	if err != nil {
-		return nil, fmt.Errorf("nn: running %s on %s: %w", layerName(l), x.Shape(), err)
-	}
-	return out, nil
+	return forwardOnce(backend, l, x, true)
 }

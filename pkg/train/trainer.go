@@ -167,31 +167,45 @@ func (t *Trainer) SetLR(lr float64) error {
 	return v.SetValue(tensors.FromValue(lr))
 }
 
+// compiled returns the graph in *exec, compiling fn into it on first use (GoMLX then compiles
+// it again for each new input shape). what names the graph in errors.
+func compiled[F context.ExecGraphFn](t *Trainer, exec **context.Exec, what string, fn F) (*context.Exec, error) {
+	if *exec == nil {
+		e, err := context.NewExec(t.Backend, t.Ctx, fn)
+		if err != nil {
+			return nil, fmt.Errorf("train: compiling %s: %w", what, err)
+		}
+		*exec = e
+	}
+	return *exec, nil
+}
+
+// lossAndCorrectFn builds a graph from a batch (x, y) to its mean loss and correct count.
+type lossAndCorrectFn = func(ctx *context.Context, x, y *graph.Node) (*graph.Node, *graph.Node)
+
+// lossAndCorrectGraph runs the model on x (in training mode if training: batch norm uses the
+// batch's statistics, dropout drops) and returns the mean loss and the correct count against y.
+// Nothing is learned.
+func (t *Trainer) lossAndCorrectGraph(training bool) lossAndCorrectFn {
+	return func(ctx *context.Context, x, y *graph.Node) (*graph.Node, *graph.Node) {
+		if training {
+			ctx.SetTraining(x.Graph(), true)
+		}
+		logits := t.Model.Forward(ctx, x)
+		return CrossEntropy(logits, y), Correct(logits, y)
+	}
+}
+
 // Step trains on one batch: images [B,C,H,W] float32, labels [B] int32. It returns the
 // batch's mean loss and how many of its examples the model got right before the update.
 func (t *Trainer) Step(images, labels *tensors.Tensor) (loss float64, correct int, err error) {
-	if t.trainExec == nil {
-		t.trainExec, err = context.NewExec(t.Backend, t.Ctx, t.stepGraph)
-		if err != nil {
-			return 0, 0, fmt.Errorf("train: compiling the training step: %w", err)
-		}
-	}
-	return runLossAndCorrect(t.trainExec, "training step", images, labels)
+	return t.runLossAndCorrect(&t.trainExec, "training step", t.stepGraph, images, labels)
 }
 
 // Evaluate runs the model in evaluation mode (batch norm uses its running statistics) and
 // returns the batch's mean loss and its number of correct predictions.
 func (t *Trainer) Evaluate(images, labels *tensors.Tensor) (loss float64, correct int, err error) {
-	if t.evalExec == nil {
-		t.evalExec, err = context.NewExec(t.Backend, t.Ctx, func(ctx *context.Context, x, y *graph.Node) (*graph.Node, *graph.Node) {
-			logits := t.Model.Forward(ctx, x)
-			return CrossEntropy(logits, y), Correct(logits, y)
-		})
-		if err != nil {
-			return 0, 0, fmt.Errorf("train: compiling evaluation: %w", err)
-		}
-	}
-	return runLossAndCorrect(t.evalExec, "evaluation", images, labels)
+	return t.runLossAndCorrect(&t.evalExec, "evaluation", t.lossAndCorrectGraph(false), images, labels)
 }
 
 // EvaluateInTrainingMode is Evaluate with the model in training mode, as calling net(X) after
@@ -199,31 +213,18 @@ func (t *Trainer) Evaluate(images, labels *tensors.Tensor) (loss float64, correc
 // its running averages), dropout drops. Nothing is learned. The document's TrashNet loop
 // measures its training accuracy this way, right after each update.
 func (t *Trainer) EvaluateInTrainingMode(images, labels *tensors.Tensor) (loss float64, correct int, err error) {
-	if t.evalTrainingExec == nil {
-		t.evalTrainingExec, err = context.NewExec(t.Backend, t.Ctx, func(ctx *context.Context, x, y *graph.Node) (*graph.Node, *graph.Node) {
-			ctx.SetTraining(x.Graph(), true)
-			logits := t.Model.Forward(ctx, x)
-			return CrossEntropy(logits, y), Correct(logits, y)
-		})
-		if err != nil {
-			return 0, 0, fmt.Errorf("train: compiling evaluation in training mode: %w", err)
-		}
-	}
-	return runLossAndCorrect(t.evalTrainingExec, "evaluation in training mode", images, labels)
+	return t.runLossAndCorrect(&t.evalTrainingExec, "evaluation in training mode", t.lossAndCorrectGraph(true), images, labels)
 }
 
 // Logits runs the model in evaluation mode and returns its outputs [B, classes].
 func (t *Trainer) Logits(images *tensors.Tensor) (*tensors.Tensor, error) {
-	if t.predictExec == nil {
-		var err error
-		t.predictExec, err = context.NewExec(t.Backend, t.Ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-			return t.Model.Forward(ctx, x)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("train: compiling prediction: %w", err)
-		}
+	exec, err := compiled(t, &t.predictExec, "prediction", func(ctx *context.Context, x *graph.Node) *graph.Node {
+		return t.Model.Forward(ctx, x)
+	})
+	if err != nil {
+		return nil, err
 	}
-	out, err := t.predictExec.Exec(images)
+	out, err := exec.Exec(images)
 	if err != nil {
 		return nil, fmt.Errorf("train: predicting on %s: %w", images.Shape(), err)
 	}
@@ -255,9 +256,15 @@ func (t *Trainer) Predict(images *tensors.Tensor) ([]int32, error) {
 	return preds, nil
 }
 
-func runLossAndCorrect(exec *context.Exec, what string, images, labels *tensors.Tensor) (float64, int, error) {
+// runLossAndCorrect runs the graph of fn (compiled into *slot on first use) on one batch and
+// returns its two outputs: the mean loss and the correct count.
+func (t *Trainer) runLossAndCorrect(slot **context.Exec, what string, fn lossAndCorrectFn, images, labels *tensors.Tensor) (float64, int, error) {
 	if images == nil || labels == nil {
 		return 0, 0, errors.New("train: " + what + ": nil batch")
+	}
+	exec, err := compiled(t, slot, what, fn)
+	if err != nil {
+		return 0, 0, err
 	}
 	out, err := exec.Exec(images, labels)
 	if err != nil {
