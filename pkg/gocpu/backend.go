@@ -61,9 +61,23 @@ func Kernel() string { return kernels.Kernel() }
 // Workers is the number of goroutines the engine computes with.
 func (b *Backend) Workers() int { return b.pool.Workers() }
 
-// Capabilities implements backends.Backend: those of simplego, since every
-// graph simplego can run runs here (on the fast path or on simplego).
-func (b *Backend) Capabilities() backends.Capabilities { return b.Backend.Capabilities() }
+// nativeOps are the ops the fast path runs that simplego lacks: convolution
+// and pooling with their gradients.
+var nativeOps = []backends.OpType{
+	backends.OpTypeConvGeneral, backends.OpTypeReverse, backends.OpTypePad,
+	backends.OpTypeReduceWindow, backends.OpTypeSelectAndScatterMax, backends.OpTypeSelectAndScatterMin,
+}
+
+// Capabilities implements backends.Backend: those of simplego (every graph
+// simplego can run runs here) and the fast path's convolution and pooling
+// ops with what their gradients need.
+func (b *Backend) Capabilities() backends.Capabilities {
+	c := b.Backend.Capabilities().Clone()
+	for _, op := range nativeOps {
+		c.Operations[op] = true
+	}
+	return c
+}
 
 // Builder implements backends.Backend.
 func (b *Backend) Builder(name string) backends.Builder {

@@ -197,7 +197,13 @@ func makeStep(n *node, p *plan, pool *kernels.Pool) (step, error) {
 		return clampStep(n, ins, out, pool)
 	case backends.OpTypeConvertDType:
 		return convertStep(n, ins[0], out, pool)
-	case backends.OpTypeBroadcastInDim, backends.OpTypeTranspose, backends.OpTypeSlice:
+	case backends.OpTypeConvGeneral:
+		return convStep(n, ins[0], ins[1], out, p, pool)
+	case backends.OpTypeReduceWindow:
+		return reduceWindowStep(n, ins[0], out)
+	case backends.OpTypeSelectAndScatterMax, backends.OpTypeSelectAndScatterMin:
+		return selectAndScatterStep(n, ins[0], ins[1], out)
+	case backends.OpTypeBroadcastInDim, backends.OpTypeTranspose, backends.OpTypeSlice, backends.OpTypeReverse:
 		return moveStep(n, ins[0], out, pool)
 	case backends.OpTypeConcatenate:
 		return concatStep(n, ins, out)

@@ -76,3 +76,23 @@ func TestModelStepsMatchSimpleGo(t *testing.T) {
 		})
 	}
 }
+
+func benchStep(b *testing.B, model nn.Layer, n, c, hw int) {
+	fast, _ := newEngines(b)
+	tr := train.NewTrainer(fast, model, train.SGD{LR: 0.1}, 1)
+	tr.Shards = 1
+	x, y := batch(n, c, hw, hw, 10, 1)
+	if _, _, err := tr.Step(x, y); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := tr.Step(x, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+func BenchmarkEngineLeNetStep(b *testing.B)    { benchStep(b, models.LeNet(), 100, 1, 28) }
+func BenchmarkEngineTrashNetStep(b *testing.B) { benchStep(b, models.TrashNet(), 100, 3, 32) }

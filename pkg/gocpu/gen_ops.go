@@ -6,222 +6,185 @@ import "github.com/gomlx/gomlx/backends"
 
 // Abs implements backends.Builder.
 func (b *Builder) Abs(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Abs(x)
-	return b.record(op, err, backends.OpTypeAbs, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeAbs, x, b.Builder.Abs)
 }
 
 // Neg implements backends.Builder.
 func (b *Builder) Neg(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Neg(x)
-	return b.record(op, err, backends.OpTypeNeg, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeNeg, x, b.Builder.Neg)
 }
 
 // Exp implements backends.Builder.
 func (b *Builder) Exp(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Exp(x)
-	return b.record(op, err, backends.OpTypeExp, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeExp, x, b.Builder.Exp)
 }
 
 // Expm1 implements backends.Builder.
 func (b *Builder) Expm1(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Expm1(x)
-	return b.record(op, err, backends.OpTypeExpm1, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeExpm1, x, b.Builder.Expm1)
 }
 
 // Log implements backends.Builder.
 func (b *Builder) Log(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Log(x)
-	return b.record(op, err, backends.OpTypeLog, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeLog, x, b.Builder.Log)
 }
 
 // Log1p implements backends.Builder.
 func (b *Builder) Log1p(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Log1p(x)
-	return b.record(op, err, backends.OpTypeLog1p, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeLog1p, x, b.Builder.Log1p)
 }
 
 // Logistic implements backends.Builder.
 func (b *Builder) Logistic(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Logistic(x)
-	return b.record(op, err, backends.OpTypeLogistic, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeLogistic, x, b.Builder.Logistic)
 }
 
 // Tanh implements backends.Builder.
 func (b *Builder) Tanh(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Tanh(x)
-	return b.record(op, err, backends.OpTypeTanh, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeTanh, x, b.Builder.Tanh)
 }
 
 // Sqrt implements backends.Builder.
 func (b *Builder) Sqrt(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Sqrt(x)
-	return b.record(op, err, backends.OpTypeSqrt, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeSqrt, x, b.Builder.Sqrt)
 }
 
 // Rsqrt implements backends.Builder.
 func (b *Builder) Rsqrt(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Rsqrt(x)
-	return b.record(op, err, backends.OpTypeRsqrt, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeRsqrt, x, b.Builder.Rsqrt)
 }
 
 // Sign implements backends.Builder.
 func (b *Builder) Sign(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Sign(x)
-	return b.record(op, err, backends.OpTypeSign, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeSign, x, b.Builder.Sign)
 }
 
 // Floor implements backends.Builder.
 func (b *Builder) Floor(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Floor(x)
-	return b.record(op, err, backends.OpTypeFloor, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeFloor, x, b.Builder.Floor)
 }
 
 // Ceil implements backends.Builder.
 func (b *Builder) Ceil(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Ceil(x)
-	return b.record(op, err, backends.OpTypeCeil, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeCeil, x, b.Builder.Ceil)
 }
 
 // Round implements backends.Builder.
 func (b *Builder) Round(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Round(x)
-	return b.record(op, err, backends.OpTypeRound, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeRound, x, b.Builder.Round)
 }
 
 // Cos implements backends.Builder.
 func (b *Builder) Cos(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Cos(x)
-	return b.record(op, err, backends.OpTypeCos, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeCos, x, b.Builder.Cos)
 }
 
 // Sin implements backends.Builder.
 func (b *Builder) Sin(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Sin(x)
-	return b.record(op, err, backends.OpTypeSin, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeSin, x, b.Builder.Sin)
 }
 
 // Erf implements backends.Builder.
 func (b *Builder) Erf(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Erf(x)
-	return b.record(op, err, backends.OpTypeErf, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeErf, x, b.Builder.Erf)
 }
 
 // IsFinite implements backends.Builder.
 func (b *Builder) IsFinite(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.IsFinite(x)
-	return b.record(op, err, backends.OpTypeIsFinite, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeIsFinite, x, b.Builder.IsFinite)
 }
 
 // IsNaN implements backends.Builder.
 func (b *Builder) IsNaN(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.IsNaN(x)
-	return b.record(op, err, backends.OpTypeIsNaN, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeIsNaN, x, b.Builder.IsNaN)
 }
 
 // LogicalNot implements backends.Builder.
 func (b *Builder) LogicalNot(x backends.Op) (backends.Op, error) {
-	op, err := b.Builder.LogicalNot(x)
-	return b.record(op, err, backends.OpTypeLogicalNot, []backends.Op{x}, nil)
+	return b.unary(backends.OpTypeLogicalNot, x, b.Builder.LogicalNot)
 }
 
 // Add implements backends.Builder.
 func (b *Builder) Add(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Add(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeAdd, lhs, rhs)
+	return b.binary(backends.OpTypeAdd, lhs, rhs, b.Builder.Add)
 }
 
 // Sub implements backends.Builder.
 func (b *Builder) Sub(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Sub(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeSub, lhs, rhs)
+	return b.binary(backends.OpTypeSub, lhs, rhs, b.Builder.Sub)
 }
 
 // Mul implements backends.Builder.
 func (b *Builder) Mul(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Mul(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeMul, lhs, rhs)
+	return b.binary(backends.OpTypeMul, lhs, rhs, b.Builder.Mul)
 }
 
 // Div implements backends.Builder.
 func (b *Builder) Div(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Div(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeDiv, lhs, rhs)
+	return b.binary(backends.OpTypeDiv, lhs, rhs, b.Builder.Div)
 }
 
 // Max implements backends.Builder.
 func (b *Builder) Max(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Max(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeMax, lhs, rhs)
+	return b.binary(backends.OpTypeMax, lhs, rhs, b.Builder.Max)
 }
 
 // Min implements backends.Builder.
 func (b *Builder) Min(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Min(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeMin, lhs, rhs)
+	return b.binary(backends.OpTypeMin, lhs, rhs, b.Builder.Min)
 }
 
 // Pow implements backends.Builder.
 func (b *Builder) Pow(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Pow(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypePow, lhs, rhs)
+	return b.binary(backends.OpTypePow, lhs, rhs, b.Builder.Pow)
 }
 
 // Rem implements backends.Builder.
 func (b *Builder) Rem(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Rem(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeRem, lhs, rhs)
+	return b.binary(backends.OpTypeRem, lhs, rhs, b.Builder.Rem)
 }
 
 // Equal implements backends.Builder.
 func (b *Builder) Equal(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.Equal(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeEqual, lhs, rhs)
+	return b.binary(backends.OpTypeEqual, lhs, rhs, b.Builder.Equal)
 }
 
 // NotEqual implements backends.Builder.
 func (b *Builder) NotEqual(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.NotEqual(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeNotEqual, lhs, rhs)
+	return b.binary(backends.OpTypeNotEqual, lhs, rhs, b.Builder.NotEqual)
 }
 
 // GreaterThan implements backends.Builder.
 func (b *Builder) GreaterThan(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.GreaterThan(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeGreaterThan, lhs, rhs)
+	return b.binary(backends.OpTypeGreaterThan, lhs, rhs, b.Builder.GreaterThan)
 }
 
 // GreaterOrEqual implements backends.Builder.
 func (b *Builder) GreaterOrEqual(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.GreaterOrEqual(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeGreaterOrEqual, lhs, rhs)
+	return b.binary(backends.OpTypeGreaterOrEqual, lhs, rhs, b.Builder.GreaterOrEqual)
 }
 
 // LessThan implements backends.Builder.
 func (b *Builder) LessThan(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.LessThan(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeLessThan, lhs, rhs)
+	return b.binary(backends.OpTypeLessThan, lhs, rhs, b.Builder.LessThan)
 }
 
 // LessOrEqual implements backends.Builder.
 func (b *Builder) LessOrEqual(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.LessOrEqual(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeLessOrEqual, lhs, rhs)
+	return b.binary(backends.OpTypeLessOrEqual, lhs, rhs, b.Builder.LessOrEqual)
 }
 
 // LogicalAnd implements backends.Builder.
 func (b *Builder) LogicalAnd(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.LogicalAnd(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeLogicalAnd, lhs, rhs)
+	return b.binary(backends.OpTypeLogicalAnd, lhs, rhs, b.Builder.LogicalAnd)
 }
 
 // LogicalOr implements backends.Builder.
 func (b *Builder) LogicalOr(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.LogicalOr(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeLogicalOr, lhs, rhs)
+	return b.binary(backends.OpTypeLogicalOr, lhs, rhs, b.Builder.LogicalOr)
 }
 
 // LogicalXor implements backends.Builder.
 func (b *Builder) LogicalXor(lhs, rhs backends.Op) (backends.Op, error) {
-	op, err := b.Builder.LogicalXor(lhs, rhs)
-	return b.recordElementwise(op, err, backends.OpTypeLogicalXor, lhs, rhs)
+	return b.binary(backends.OpTypeLogicalXor, lhs, rhs, b.Builder.LogicalXor)
 }

@@ -103,6 +103,8 @@ func sourceLayout(n *node) (layout, error) {
 			l.strides[k] = inStrides[k] * n.strides[k]
 			l.offset += n.starts[k] * inStrides[k]
 		}
+	case backends.OpTypeReverse:
+		return reverseLayout(n), nil
 	default:
 		return l, fmt.Errorf("not a data movement")
 	}

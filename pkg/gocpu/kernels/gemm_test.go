@@ -74,13 +74,13 @@ var testShapes = []shape{
 	{1, 1, 1}, {7, 13, 5}, {6, 16, 1}, {6, 16, 300}, {5, 17, 3}, {17, 33, 65},
 	{1, 200, 300}, {200, 1, 300}, {1, 1, 1000}, {3, 5, 0}, {64, 64, 64},
 	{13, 7, 1}, {37, 41, 259}, {145, 50, 513}, {7, 4100, 3},
-	{100, 120, 400},  // dense layer, batch 100
-	{784, 6, 25},     // LeNet conv1 forward (im2col), scaled down
-	{100, 16, 150},   // LeNet conv2 forward, scaled down
-	{25, 6, 7840},    // LeNet conv1 weight gradient, scaled down: split-K
-	{150, 16, 3000},  // LeNet conv2 weight gradient, scaled down
-	{120, 400, 100},  // dense weight gradient
-	{300, 290, 530},  // several blocks in every dimension
+	{100, 120, 400}, // dense layer, batch 100
+	{784, 6, 25},    // LeNet conv1 forward (im2col), scaled down
+	{100, 16, 150},  // LeNet conv2 forward, scaled down
+	{25, 6, 7840},   // LeNet conv1 weight gradient, scaled down: split-K
+	{150, 16, 3000}, // LeNet conv2 weight gradient, scaled down
+	{120, 400, 100}, // dense weight gradient
+	{300, 290, 530}, // several blocks in every dimension
 }
 
 // kernelsUnderTest returns the kernel selections to test on this CPU.

@@ -1,0 +1,402 @@
+package gocpu
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/juanji/juanji/pkg/gocpu/kernels"
+)
+
+// convSpec holds ConvGeneral's parameters.
+type convSpec struct {
+	axes                            backends.ConvolveAxesConfig
+	strides                         []int
+	paddings                        [][2]int
+	inputDilations, kernelDilations []int
+	channelGroups, batchGroups      int
+}
+
+// convPlan is a convolution lowered to one matrix product per batch item:
+//
+//	out[b][o][p] = Σ_k  W[o][k] · cols_b[k][p]
+//
+// where k runs over (input channel, kernel position), p over output
+// positions, and cols_b is gathered from the input through a table of
+// offsets made at compile time (-1 where the window reads padding or a hole
+// of the input's dilation). Any axes layout works: the input is read
+// through its strides, the kernel and output are copied to and from the
+// canonical [O][C·KS] and [B][O][P] orders when they are not already so.
+type convPlan struct {
+	batch, inCh, outCh int
+	ks, positions      int     // kernel positions, output positions
+	table              []int32 // [ks][positions] spatial offset in the input, or -1
+	inBatchStride      int
+	inChStride         int
+
+	kernelCopy *layout // non-nil: copy kernel to canonical [O][C][KS] in a temp
+	kernelTemp int
+	outCopy    *layout // non-nil: compute into a temp [B][O][P], then copy out
+	outTemp    int
+	colsTemp   int // workers × (C·KS × P)
+	workers    int
+}
+
+func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error) {
+	c := n.conv
+	if c.channelGroups != 1 || c.batchGroups != 1 {
+		return nil, fmt.Errorf("grouped convolution")
+	}
+	in, ker := shapeOf(n, 0), shapeOf(n, 1)
+	a := c.axes
+	S := len(a.InputSpatial)
+	inStrides := rowMajorStrides(in.Dimensions)
+	kStrides := rowMajorStrides(ker.Dimensions)
+	outDims := n.shape.Dimensions
+	cp := &convPlan{
+		batch: in.Dimensions[a.InputBatch], inCh: in.Dimensions[a.InputChannels],
+		outCh: ker.Dimensions[a.KernelOutputChannels], ks: 1, positions: 1,
+		inBatchStride: inStrides[a.InputBatch], inChStride: inStrides[a.InputChannels],
+		workers: pool.Workers(),
+	}
+	kDims := make([]int, S)
+	oDims := make([]int, S)
+	for d := 0; d < S; d++ {
+		kDims[d] = ker.Dimensions[a.KernelSpatial[d]]
+		oDims[d] = outDims[a.OutputSpatial[d]]
+		cp.ks *= kDims[d]
+		cp.positions *= oDims[d]
+	}
+	at := func(xs []int, d, def int) int {
+		if d < len(xs) && xs[d] > 0 {
+			return xs[d]
+		}
+		return def
+	}
+	// The offset table: for each kernel position and output position.
+	cp.table = make([]int32, cp.ks*cp.positions)
+	kIdx := make([]int, S)
+	for kp := 0; kp < cp.ks; kp++ {
+		rem := kp
+		for d := S - 1; d >= 0; d-- {
+			kIdx[d] = rem % kDims[d]
+			rem /= kDims[d]
+		}
+		oIdx := make([]int, S)
+		for op := 0; op < cp.positions; op++ {
+			rem := op
+			for d := S - 1; d >= 0; d-- {
+				oIdx[d] = rem % oDims[d]
+				rem /= oDims[d]
+			}
+			off := 0
+			for d := 0; d < S && off >= 0; d++ {
+				pos := oIdx[d]*at(c.strides, d, 1) - padLow(c.paddings, d) + kIdx[d]*at(c.kernelDilations, d, 1)
+				dil := at(c.inputDilations, d, 1)
+				size := in.Dimensions[a.InputSpatial[d]]
+				if pos < 0 || pos%dil != 0 || pos/dil >= size {
+					off = -1
+					break
+				}
+				off += (pos / dil) * inStrides[a.InputSpatial[d]]
+			}
+			cp.table[kp*cp.positions+op] = int32(off)
+		}
+	}
+	// Kernel as [O][C·KS]: read directly when laid out so, else copied.
+	kOrder := append([]int{a.KernelOutputChannels, a.KernelInputChannels}, a.KernelSpatial...)
+	if !isRowMajorOrder(ker.Dimensions, kStrides, kOrder) {
+		l := layout{dims: make([]int, len(kOrder)), strides: make([]int, len(kOrder))}
+		for i, ax := range kOrder {
+			l.dims[i], l.strides[i] = ker.Dimensions[ax], kStrides[ax]
+		}
+		cp.kernelCopy = &l
+		cp.kernelTemp = p.addTemp(n.shape.DType, ker.Size())
+	}
+	// Output as [B][O][P]: written directly when laid out so, else copied.
+	oStrides := rowMajorStrides(outDims)
+	oOrder := append([]int{a.OutputBatch, a.OutputChannels}, a.OutputSpatial...)
+	if !isRowMajorOrder(outDims, oStrides, oOrder) {
+		// Copy from the canonical temp into the output: the walk is over the
+		// canonical order, writing with the output's strides.
+		l := layout{dims: make([]int, len(oOrder)), strides: make([]int, len(oOrder))}
+		for i, ax := range oOrder {
+			l.dims[i], l.strides[i] = outDims[ax], oStrides[ax]
+		}
+		cp.outCopy = &l
+		cp.outTemp = p.addTemp(n.shape.DType, n.shape.Size())
+	}
+	cp.colsTemp = p.addTemp(n.shape.DType, cp.workers*cp.inCh*cp.ks*cp.positions)
+	switch n.shape.DType {
+	case dtypes.Float32:
+		return convT(cp, x, k, out, pool, func(m, nn, kk int, a []float32, aOff int, b []float32, c []float32, cOff int) {
+			kernels.GemmF32(pool, m, nn, kk, kernels.MatF32{Data: a, Offset: aOff, RowStride: kk, ColStride: 1},
+				kernels.MatF32{Data: b, RowStride: nn, ColStride: 1}, kernels.MatF32{Data: c, Offset: cOff, RowStride: nn, ColStride: 1}, false)
+		}), nil
+	case dtypes.Float64:
+		return convT(cp, x, k, out, pool, func(m, nn, kk int, a []float64, aOff int, b []float64, c []float64, cOff int) {
+			kernels.GemmF64(pool, m, nn, kk, kernels.MatF64{Data: a, Offset: aOff, RowStride: kk, ColStride: 1},
+				kernels.MatF64{Data: b, RowStride: nn, ColStride: 1}, kernels.MatF64{Data: c, Offset: cOff, RowStride: nn, ColStride: 1}, false)
+		}), nil
+	}
+	return nil, fmt.Errorf("no convolution for %s", n.shape.DType)
+}
+
+func padLow(p [][2]int, d int) int {
+	if d < len(p) {
+		return p[d][0]
+	}
+	return 0
+}
+
+// isRowMajorOrder tells whether walking axes in order reads memory as one
+// contiguous row-major array.
+func isRowMajorOrder(dims, strides, order []int) bool {
+	want := 1
+	for i := len(order) - 1; i >= 0; i-- {
+		ax := order[i]
+		if dims[ax] != 1 && strides[ax] != want {
+			return false
+		}
+		want *= dims[ax]
+	}
+	return true
+}
+
+func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m, n, k int, a []T, aOff int, b, c []T, cOff int)) step {
+	K := cp.inCh * cp.ks
+	P := cp.positions
+	return func(st *state) {
+		xs, ws, zs := st.vals[x].([]T), st.vals[k].([]T), st.vals[out].([]T)
+		if cp.kernelCopy != nil {
+			t := st.temps[cp.kernelTemp].([]T)
+			l := cp.kernelCopy
+			copyND(t, 0, rowMajorStrides(l.dims), ws, 0, l.strides, l.dims)
+			ws = t
+		}
+		dst := zs
+		if cp.outCopy != nil {
+			dst = st.temps[cp.outTemp].([]T)
+		}
+		cols := st.temps[cp.colsTemp].([]T)
+		one := func(w, b int) {
+			cb := cols[w*K*P : (w+1)*K*P]
+			base := b * cp.inBatchStride
+			for c := 0; c < cp.inCh; c++ {
+				cbase := base + c*cp.inChStride
+				for kp := 0; kp < cp.ks; kp++ {
+					row := cb[(c*cp.ks+kp)*P : (c*cp.ks+kp+1)*P]
+					tbl := cp.table[kp*P : (kp+1)*P]
+					for i, off := range tbl {
+						if off >= 0 {
+							row[i] = xs[cbase+int(off)]
+						} else {
+							row[i] = 0
+						}
+					}
+				}
+			}
+			gemm(cp.outCh, P, K, ws, 0, cb, dst, b*cp.outCh*P)
+		}
+		if cp.batch >= 2 && cp.workers > 1 {
+			// Batch items in parallel, each chunk with columns of its own;
+			// the products inside run serially (nested calls do).
+			free := make(chan int, cp.workers)
+			for w := 0; w < cp.workers; w++ {
+				free <- w
+			}
+			pool.ParallelFor(cp.batch, 1, func(lo, hi int) {
+				w := <-free
+				for b := lo; b < hi; b++ {
+					one(w, b)
+				}
+				free <- w
+			})
+		} else {
+			for b := 0; b < cp.batch; b++ {
+				one(0, b)
+			}
+		}
+		if cp.outCopy != nil {
+			l := cp.outCopy
+			copyND(zs, 0, l.strides, dst, 0, rowMajorStrides(l.dims), l.dims)
+		}
+	}
+}
+
+// ---- windows: reduce, select-and-scatter ----
+
+// windowSpec holds ReduceWindow's and SelectAndScatter's parameters.
+type windowSpec struct {
+	reduction backends.ReduceOpType
+	dims      []int
+	strides   []int
+	paddings  [][2]int
+	dilated   bool // base or window dilations other than 1: not on the fast path
+}
+
+// windowWalk lists, for each output position, the input offsets of its
+// window (-1 for padding): made once at compile time.
+func windowTable(inDims, outDims []int, w windowSpec) (table []int32, winSize int) {
+	rank := len(inDims)
+	inStrides := rowMajorStrides(inDims)
+	winSize = 1
+	for _, d := range w.dims {
+		winSize *= d
+	}
+	outSize := 1
+	for _, d := range outDims {
+		outSize *= d
+	}
+	table = make([]int32, outSize*winSize)
+	oIdx, wIdx := make([]int, rank), make([]int, rank)
+	for o := 0; o < outSize; o++ {
+		rem := o
+		for d := rank - 1; d >= 0; d-- {
+			oIdx[d] = rem % outDims[d]
+			rem /= outDims[d]
+		}
+		for wi := 0; wi < winSize; wi++ {
+			rem := wi
+			for d := rank - 1; d >= 0; d-- {
+				wIdx[d] = rem % w.dims[d]
+				rem /= w.dims[d]
+			}
+			off := 0
+			for d := 0; d < rank; d++ {
+				stride := 1
+				if d < len(w.strides) {
+					stride = w.strides[d]
+				}
+				pos := oIdx[d]*stride - padLow(w.paddings, d) + wIdx[d]
+				if pos < 0 || pos >= inDims[d] {
+					off = -1
+					break
+				}
+				off += pos * inStrides[d]
+			}
+			table[o*winSize+wi] = int32(off)
+		}
+	}
+	return table, winSize
+}
+
+func reduceWindowStep(n *node, in, out int) (step, error) {
+	w := n.window
+	if w.dilated {
+		return nil, fmt.Errorf("dilated windows")
+	}
+	table, win := windowTable(shapeOf(n, 0).Dimensions, n.shape.Dimensions, w)
+	switch n.shape.DType {
+	case dtypes.Float32:
+		return reduceWindowT[float32](w.reduction, table, win, in, out)
+	case dtypes.Float64:
+		return reduceWindowT[float64](w.reduction, table, win, in, out)
+	}
+	return nil, fmt.Errorf("no window reduction for %s", n.shape.DType)
+}
+
+func reduceWindowT[T float](r backends.ReduceOpType, table []int32, win, in, out int) (step, error) {
+	switch r {
+	case backends.ReduceOpSum, backends.ReduceOpMax, backends.ReduceOpMin, backends.ReduceOpProduct:
+	default:
+		return nil, fmt.Errorf("window reduction %s", r)
+	}
+	return func(st *state) {
+		x, z := st.vals[in].([]T), st.vals[out].([]T)
+		for o := range z {
+			tbl := table[o*win : (o+1)*win]
+			var acc T
+			switch r {
+			case backends.ReduceOpSum:
+				for _, off := range tbl {
+					if off >= 0 {
+						acc += x[off]
+					}
+				}
+			case backends.ReduceOpProduct:
+				acc = 1
+				for _, off := range tbl {
+					if off >= 0 {
+						acc *= x[off]
+					}
+				}
+			case backends.ReduceOpMax, backends.ReduceOpMin:
+				// Padding takes no part (XLA pads max with -inf, min with +inf);
+				// a NaN wins.
+				isMax := r == backends.ReduceOpMax
+				acc = extreme[T](isMax)
+				for _, off := range tbl {
+					if off < 0 {
+						continue
+					}
+					v := x[off]
+					if v != v {
+						acc = v
+						break
+					}
+					if (isMax && v > acc) || (!isMax && v < acc) {
+						acc = v
+					}
+				}
+			}
+			z[o] = acc
+		}
+	}, nil
+}
+
+// extreme is -inf for a max reduction of nothing, +inf for a min.
+func extreme[T float](isMax bool) T {
+	var zero T
+	if isMax {
+		return -1 / zero
+	}
+	return 1 / zero
+}
+
+func selectAndScatterStep(n *node, operand, source, out int) (step, error) {
+	w := n.window
+	table, win := windowTable(shapeOf(n, 0).Dimensions, shapeOf(n, 1).Dimensions, w)
+	isMax := w.reduction == backends.ReduceOpMax
+	switch n.shape.DType {
+	case dtypes.Float32:
+		return selectScatterT[float32](table, win, isMax, operand, source, out), nil
+	case dtypes.Float64:
+		return selectScatterT[float64](table, win, isMax, operand, source, out), nil
+	}
+	return nil, fmt.Errorf("no select-and-scatter for %s", n.shape.DType)
+}
+
+func selectScatterT[T float](table []int32, win int, isMax bool, operand, source, out int) step {
+	return func(st *state) {
+		x, s, z := st.vals[operand].([]T), st.vals[source].([]T), st.vals[out].([]T)
+		clear(z)
+		for o, v := range s {
+			best := int32(-1)
+			for _, off := range table[o*win : (o+1)*win] {
+				if off < 0 {
+					continue
+				}
+				if best < 0 || (isMax && x[off] > x[best]) || (!isMax && x[off] < x[best]) {
+					best = off
+				}
+			}
+			if best >= 0 {
+				z[best] += v
+			}
+		}
+	}
+}
+
+// reverseLayout reads the input with the given axes walked backwards.
+func reverseLayout(n *node) layout {
+	dims := n.shape.Dimensions
+	strides := rowMajorStrides(dims)
+	l := layout{dims: dims, strides: slices.Clone(strides)}
+	for _, a := range n.axes {
+		l.offset += (dims[a] - 1) * strides[a]
+		l.strides[a] = -strides[a]
+	}
+	return l
+}
