@@ -2,6 +2,7 @@ package notebook
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -112,4 +113,19 @@ func CIFAR10(train bool, t data.Transform) *data.Dataset {
 	standIn := data.SyntheticCIFAR10(n, 1, train)
 	standIn.Transform = t
 	return standIn
+}
+
+// ShortPath returns path relative to the checkout ("data/runs/lenet.ckpt") when it lies
+// inside it, else path unchanged: for printing where a file went without printing the
+// machine's own folders.
+func ShortPath(path string) string {
+	root := Root()
+	if root == "" {
+		return path
+	}
+	rel, err := filepath.Rel(root, absolute(path))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return path
+	}
+	return rel
 }
