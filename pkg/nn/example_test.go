@@ -45,3 +45,11 @@ func ExampleShapes() {
 	// Sigmoid output shape:	 [1 6 28 28]
 	// MaxPool2d output shape:	 [1 6 14 14]
 }
+
+// Initialize sets the initialization of every Conv2d and Linear of a network and returns it;
+// Kaiming's suits networks of ReLUs.
+func ExampleInitialize() {
+	net := nn.Initialize(nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4*26*26, 10)), nn.KaimingNormal)
+	fmt.Println(nn.NumParams(net))
+	// Output: 27090
+}

@@ -135,6 +135,15 @@ func KaimingNormal(l Layer) {
 	}
 }
 
+// Initialize applies an initialization (XavierUniform, KaimingNormal) to l and every layer below it,
+// and returns l, so that a network is built and initialized in one expression:
+//
+//	net := nn.Initialize(models.VGG11(16, 112), nn.KaimingNormal)
+func Initialize[L Layer](l L, init func(Layer)) L {
+	Apply(l, init)
+	return l
+}
+
 // initializer returns the context initializer for a weight of the given fans.
 func initializer(ctx *context.Context, init Init, fanIn, fanOut int) context.VariableInitializer {
 	return func(g *graph.Graph, shape shapes.Shape) *graph.Node {
