@@ -167,6 +167,10 @@ func (g *gemmCall[T]) packB(start, end int) {
 // compute runs items [start,end): item = (A row block, column group).
 func (g *gemmCall[T]) compute(start, end int) {
 	kd := g.kd
+	if kd.direct != nil && g.a.rs >= 0 && g.a.cs >= 0 {
+		g.computeDirect(start, end)
+		return
+	}
 	mr, nr, kcur := kd.mr, kd.nr, g.kcur
 	groups := ceilDiv(g.panels, g.ppg)
 	buf := bufs[T]().get(g.mc*kcur + mr*nr)
@@ -252,4 +256,40 @@ func (g *gemmCall[T]) split(start, end int) {
 		sub.blocked()
 		putCall(sub)
 	}
+}
+
+// computeDirect is compute for kernels that read A in place: only a partial
+// last micro-panel of A (fewer than mr rows) is packed, zero-padded.
+func (g *gemmCall[T]) computeDirect(start, end int) {
+	kd := g.kd
+	mr, nr, kcur := kd.mr, kd.nr, g.kcur
+	groups := ceilDiv(g.panels, g.ppg)
+	buf := bufs[T]().get(mr * kcur)
+	ap := *buf
+	acc := g.acc || g.pc > 0
+	a, c := &g.a, &g.c
+	for it := start; it < end; it++ {
+		ib, grp := it/groups, it%groups
+		i0 := ib * g.mc
+		mcur := min(g.mc, g.m-i0)
+		full := mcur / mr * mr
+		if full < mcur {
+			packA(ap, a, i0+full, mcur-full, g.pc, kcur, mr)
+		}
+		q1 := min(g.panels, (grp+1)*g.ppg)
+		for q := grp * g.ppg; q < q1; q++ {
+			bpan := g.bp[q*kcur*nr : (q+1)*kcur*nr]
+			j := g.jc + q*nr
+			cols := min(nr, g.n-j)
+			for r := 0; r < full; r += mr {
+				i := i0 + r
+				kd.direct(kcur, a.data[a.off+i*a.rs+g.pc*a.cs:], a.rs, a.cs, bpan, c.data[c.off+i*c.rs+j:], c.rs, mr, cols, acc)
+			}
+			if full < mcur {
+				i := i0 + full
+				kd.direct(kcur, ap, 1, mr, bpan, c.data[c.off+i*c.rs+j:], c.rs, mcur-full, cols, acc)
+			}
+		}
+	}
+	bufs[T]().put(buf)
 }

@@ -38,12 +38,19 @@ func (x *mat[T]) at(i, j int) T { return x.data[x.off+i*x.rs+j*x.cs] }
 // have room for the whole tile.
 type microKernel[T float] func(kc int, a, b, c []T, ldc int, acc bool)
 
+// directKernel computes the tile C[rows×cols] = A·B (or += when acc) of an
+// mr×nr microkernel, rows <= mr, cols <= nr, reading A in place: element
+// (i,p) is a[i*ars+p*acs] for i < mr (all mr rows must be readable). B is a
+// packed micro-panel.
+type directKernel[T float] func(kc int, a []T, ars, acs int, b, c []T, ldc, rows, cols int, acc bool)
+
 // kernelDesc describes a microkernel and the blocking it is tuned for.
 type kernelDesc[T float] struct {
 	name       string
 	mr, nr     int // microkernel tile
 	mc, kc, nc int // cache blocks: A block mc×kc (L2), B block kc×nc (L3)
 	kern       microKernel[T]
+	direct     directKernel[T] // optional: reads A unpacked, stores partial tiles
 }
 
 var (
