@@ -14,6 +14,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/juanji/juanji/internal/gomlxpatch"
 )
 
 // captureStdout runs fn and returns what it printed through os.Stdout.
@@ -199,8 +200,8 @@ func TestDropLines(t *testing.T) {
 		{"a\nb", "a\nb"},
 		{"x SimpleGo backend: parallelism set to -1\n", "x SimpleGo backend: parallelism set to -1\n"},
 	} {
-		if got := string(dropLines([]byte(tc.in), simpleGoChatter)); got != tc.want {
-			t.Errorf("dropLines(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := string(gomlxpatch.DropLines([]byte(tc.in), simpleGoChatter)); got != tc.want {
+			t.Errorf("DropLines(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

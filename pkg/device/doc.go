@@ -74,7 +74,8 @@
 // parallel branches (a training step with two independent branches was seen
 // waiting forever in workersPool.WaitToStart). SimpleGo prints
 // "SimpleGo backend: parallelism set to -1" when given that option; this
-// package hides that one line (see quiet.go) so a notebook shows only
+// package hides that one line (quiet.go, through internal/gomlxpatch, which
+// owns every process-wide patch of GoMLX) so a notebook shows only
 // its own.
 //
 // # Building without XLA

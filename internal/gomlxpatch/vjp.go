@@ -1,7 +1,6 @@
-package nn
+package gomlxpatch
 
 import (
-	"fmt"
 	"reflect"
 	"slices"
 
@@ -9,7 +8,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
-// This file holds the one place where juanji changes how GoMLX differentiates.
+// The gradients this package replaces, for every program that links it.
 //
 // GoMLX v0.26.0 computes the gradient of DotGeneral by broadcasting the output gradient
 // against the other operand and reducing: it materialises a tensor as large as
@@ -30,19 +29,34 @@ import (
 // values they produce (nn_test.go).
 
 func init() {
-	libraryDotGeneralVJP = graph.VJPRegistration[graph.NodeTypeDotGeneral]
-	graph.VJPRegistration[graph.NodeTypeDotGeneral] = dotGeneralVJP
-	librarySliceVJP = graph.VJPRegistration[graph.NodeTypeSlice]
-	graph.VJPRegistration[graph.NodeTypeSlice] = sliceVJP
+	libraryDotGeneralVJP = replaceVJP(graph.NodeTypeDotGeneral, dotGeneralVJP)
+	librarySliceVJP = replaceVJP(graph.NodeTypeSlice, sliceVJP)
 }
 
 // libraryDotGeneralVJP and librarySliceVJP are GoMLX's own rules, kept for tests and as a
 // fallback.
 var libraryDotGeneralVJP, librarySliceVJP graph.VJP
 
+// library holds GoMLX's own rule of each op whose rule was replaced.
+var library = map[graph.NodeType]graph.VJP{}
+
+// replaceVJP makes vjp the gradient rule of op in GoMLX's process-wide registry
+// (graph.VJPRegistration) and returns the library's rule.
+func replaceVJP(op graph.NodeType, vjp graph.VJP) graph.VJP {
+	lib := graph.VJPRegistration[op]
+	library[op] = lib
+	graph.VJPRegistration[op] = vjp
+	return lib
+}
+
+// Library returns GoMLX's own gradient rule for op, as it was before this
+// package replaced it (nil if it did not): tests compare the two.
+func Library(op graph.NodeType) graph.VJP { return library[op] }
+
 // readIntSlices reads []int fields of a node's (unexported) inputs struct through
-// reflection. GoMLX keeps op parameters in nodeInputs* structs; the version is pinned in
-// go.mod and the tests fail loudly if the layout ever changes.
+// reflection. GoMLX keeps op parameters in nodeInputs* structs; this package is written
+// for the version in WrittenFor, and its tests fail loudly if the layout ever changes
+// (TestReflectionReadsOpParameters) or the module is upgraded (TestWrittenForThisGoMLX).
 func readIntSlices(node *graph.Node, names ...string) ([][]int, bool) {
 	v := reflect.ValueOf(node).Elem().FieldByName("inputs")
 	if !v.IsValid() || v.IsNil() {
@@ -224,11 +238,4 @@ func isIdentityPermutation(perm []int) bool {
 		}
 	}
 	return true
-}
-
-// mustRank panics with a clear message naming the layer when x has the wrong rank.
-func mustRank(layer string, x *graph.Node, rank int, want string) {
-	if x.Rank() != rank {
-		panic(fmt.Errorf("nn: %s expects input of rank %d (%s), got shape %s", layer, rank, want, x.Shape()))
-	}
 }
