@@ -39,7 +39,9 @@ type convPlan struct {
 	kernelTemp int
 	outCopy    *layout // non-nil: compute into a temp [B][O][P], then copy out
 	outTemp    int
-	colsTemp   int // workers × (C·KS × P)
+	colsTemp   int // workers × (C·KS × chunk·P)
+	prodTemp   int // workers × (O × chunk·P)
+	chunk      int // batch items per product
 	workers    int
 }
 
@@ -127,7 +129,13 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		cp.outCopy = &l
 		cp.outTemp = p.addTemp(n.shape.DType, n.shape.Size())
 	}
-	cp.colsTemp = p.addTemp(n.shape.DType, cp.workers*cp.inCh*cp.ks*cp.positions)
+	// Several batch items share one product (the kernel is packed once for
+	// them all) while their columns stay within about 2 MiB, and every
+	// worker still gets items.
+	colsPerItem := cp.inCh * cp.ks * cp.positions
+	cp.chunk = max(1, min((1<<19)/max(colsPerItem, 1), (cp.batch+cp.workers-1)/cp.workers))
+	cp.colsTemp = p.addTemp(n.shape.DType, cp.workers*colsPerItem*cp.chunk)
+	cp.prodTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*cp.positions*cp.chunk)
 	switch n.shape.DType {
 	case dtypes.Float32:
 		return convT(cp, x, k, out, pool, func(m, nn, kk int, a []float32, aOff int, b []float32, c []float32, cOff int) {
@@ -167,6 +175,7 @@ func isRowMajorOrder(dims, strides, order []int) bool {
 func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m, n, k int, a []T, aOff int, b, c []T, cOff int)) step {
 	K := cp.inCh * cp.ks
 	P := cp.positions
+	chunk := cp.chunk
 	return func(st *state) {
 		xs, ws, zs := st.vals[x].([]T), st.vals[k].([]T), st.vals[out].([]T)
 		if cp.kernelCopy != nil {
@@ -180,42 +189,60 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 			dst = st.temps[cp.outTemp].([]T)
 		}
 		cols := st.temps[cp.colsTemp].([]T)
-		one := func(w, b int) {
-			cb := cols[w*K*P : (w+1)*K*P]
-			base := b * cp.inBatchStride
-			for c := 0; c < cp.inCh; c++ {
-				cbase := base + c*cp.inChStride
-				for kp := 0; kp < cp.ks; kp++ {
-					row := cb[(c*cp.ks+kp)*P : (c*cp.ks+kp+1)*P]
-					tbl := cp.table[kp*P : (kp+1)*P]
-					for i, off := range tbl {
-						if off >= 0 {
-							row[i] = xs[cbase+int(off)]
-						} else {
-							row[i] = 0
+		prods := st.temps[cp.prodTemp].([]T)
+		// one computes batch items [b0, b1) with worker w's scratch: their
+		// columns side by side, one product, then each item's block out.
+		one := func(w, b0, b1 int) {
+			n := b1 - b0
+			row := n * P
+			cb := cols[w*K*chunk*P : w*K*chunk*P+K*row]
+			for j := 0; j < n; j++ {
+				base := (b0 + j) * cp.inBatchStride
+				for c := 0; c < cp.inCh; c++ {
+					cbase := base + c*cp.inChStride
+					for kp := 0; kp < cp.ks; kp++ {
+						r := cb[(c*cp.ks+kp)*row+j*P : (c*cp.ks+kp)*row+(j+1)*P]
+						tbl := cp.table[kp*P : (kp+1)*P]
+						for i, off := range tbl {
+							if off >= 0 {
+								r[i] = xs[cbase+int(off)]
+							} else {
+								r[i] = 0
+							}
 						}
 					}
 				}
 			}
-			gemm(cp.outCh, P, K, ws, 0, cb, dst, b*cp.outCh*P)
+			if n == 1 {
+				gemm(cp.outCh, P, K, ws, 0, cb, dst, b0*cp.outCh*P)
+				return
+			}
+			pb := prods[w*cp.outCh*chunk*P : w*cp.outCh*chunk*P+cp.outCh*row]
+			gemm(cp.outCh, row, K, ws, 0, cb, pb, 0)
+			for j := 0; j < n; j++ {
+				for o := 0; o < cp.outCh; o++ {
+					copy(dst[((b0+j)*cp.outCh+o)*P:((b0+j)*cp.outCh+o+1)*P], pb[o*row+j*P:o*row+(j+1)*P])
+				}
+			}
 		}
-		if cp.batch >= 2 && cp.workers > 1 {
-			// Batch items in parallel, each chunk with columns of its own;
-			// the products inside run serially (nested calls do).
+		chunks := (cp.batch + chunk - 1) / chunk
+		if chunks >= 2 && cp.workers > 1 {
+			// Chunks in parallel, each with scratch of its own; the products
+			// inside run serially (nested calls do).
 			free := make(chan int, cp.workers)
 			for w := 0; w < cp.workers; w++ {
 				free <- w
 			}
-			pool.ParallelFor(cp.batch, 1, func(lo, hi int) {
+			pool.ParallelFor(chunks, 1, func(lo, hi int) {
 				w := <-free
-				for b := lo; b < hi; b++ {
-					one(w, b)
+				for c := lo; c < hi; c++ {
+					one(w, c*chunk, min((c+1)*chunk, cp.batch))
 				}
 				free <- w
 			})
 		} else {
-			for b := 0; b < cp.batch; b++ {
-				one(0, b)
+			for c := 0; c < chunks; c++ {
+				one(0, c*chunk, min((c+1)*chunk, cp.batch))
 			}
 		}
 		if cp.outCopy != nil {
@@ -236,50 +263,70 @@ type windowSpec struct {
 	dilated   bool // base or window dilations other than 1: not on the fast path
 }
 
-// windowWalk lists, for each output position, the input offsets of its
-// window (-1 for padding): made once at compile time.
-func windowTable(inDims, outDims []int, w windowSpec) (table []int32, winSize int) {
+// windowTable lists, for each output position of the trailing axes that
+// have windows, the input offsets of its window (-1 for padding): made once
+// at compile time. The leading axes without windows (window 1, stride 1, no
+// padding: batch and channels) are an outer loop, of outer items each
+// inStep input and outStep output elements apart.
+type windowTable struct {
+	table           []int32
+	win             int // window size
+	positions       int // output positions per outer item
+	outer           int
+	inStep, outStep int
+}
+
+func makeWindowTable(inDims, outDims []int, w windowSpec) windowTable {
 	rank := len(inDims)
+	stride := func(d int) int {
+		if d < len(w.strides) && w.strides[d] > 0 {
+			return w.strides[d]
+		}
+		return 1
+	}
+	lead := 0
+	for lead < rank && w.dims[lead] == 1 && stride(lead) == 1 && padLow(w.paddings, lead) == 0 &&
+		(lead >= len(w.paddings) || w.paddings[lead][1] == 0) && inDims[lead] == outDims[lead] {
+		lead++
+	}
+	t := windowTable{outer: 1, win: 1, positions: 1, inStep: 1, outStep: 1}
+	for d := 0; d < lead; d++ {
+		t.outer *= inDims[d]
+	}
+	for d := lead; d < rank; d++ {
+		t.win *= w.dims[d]
+		t.positions *= outDims[d]
+		t.inStep *= inDims[d]
+	}
+	t.outStep = t.positions
 	inStrides := rowMajorStrides(inDims)
-	winSize = 1
-	for _, d := range w.dims {
-		winSize *= d
-	}
-	outSize := 1
-	for _, d := range outDims {
-		outSize *= d
-	}
-	table = make([]int32, outSize*winSize)
+	t.table = make([]int32, t.positions*t.win)
 	oIdx, wIdx := make([]int, rank), make([]int, rank)
-	for o := 0; o < outSize; o++ {
+	for o := 0; o < t.positions; o++ {
 		rem := o
-		for d := rank - 1; d >= 0; d-- {
+		for d := rank - 1; d >= lead; d-- {
 			oIdx[d] = rem % outDims[d]
 			rem /= outDims[d]
 		}
-		for wi := 0; wi < winSize; wi++ {
+		for wi := 0; wi < t.win; wi++ {
 			rem := wi
-			for d := rank - 1; d >= 0; d-- {
+			for d := rank - 1; d >= lead; d-- {
 				wIdx[d] = rem % w.dims[d]
 				rem /= w.dims[d]
 			}
 			off := 0
-			for d := 0; d < rank; d++ {
-				stride := 1
-				if d < len(w.strides) {
-					stride = w.strides[d]
-				}
-				pos := oIdx[d]*stride - padLow(w.paddings, d) + wIdx[d]
+			for d := lead; d < rank; d++ {
+				pos := oIdx[d]*stride(d) - padLow(w.paddings, d) + wIdx[d]
 				if pos < 0 || pos >= inDims[d] {
 					off = -1
 					break
 				}
 				off += pos * inStrides[d]
 			}
-			table[o*winSize+wi] = int32(off)
+			t.table[o*t.win+wi] = int32(off)
 		}
 	}
-	return table, winSize
+	return t
 }
 
 func reduceWindowStep(n *node, in, out int) (step, error) {
@@ -287,24 +334,35 @@ func reduceWindowStep(n *node, in, out int) (step, error) {
 	if w.dilated {
 		return nil, fmt.Errorf("dilated windows")
 	}
-	table, win := windowTable(shapeOf(n, 0).Dimensions, n.shape.Dimensions, w)
+	t := makeWindowTable(shapeOf(n, 0).Dimensions, n.shape.Dimensions, w)
 	switch n.shape.DType {
 	case dtypes.Float32:
-		return reduceWindowT[float32](w.reduction, table, win, in, out)
+		return reduceWindowT[float32](w.reduction, t, in, out)
 	case dtypes.Float64:
-		return reduceWindowT[float64](w.reduction, table, win, in, out)
+		return reduceWindowT[float64](w.reduction, t, in, out)
 	}
 	return nil, fmt.Errorf("no window reduction for %s", n.shape.DType)
 }
 
-func reduceWindowT[T float](r backends.ReduceOpType, table []int32, win, in, out int) (step, error) {
+func reduceWindowT[T float](r backends.ReduceOpType, t windowTable, in, out int) (step, error) {
 	switch r {
 	case backends.ReduceOpSum, backends.ReduceOpMax, backends.ReduceOpMin, backends.ReduceOpProduct:
 	default:
 		return nil, fmt.Errorf("window reduction %s", r)
 	}
 	return func(st *state) {
-		x, z := st.vals[in].([]T), st.vals[out].([]T)
+		xAll, zAll := st.vals[in].([]T), st.vals[out].([]T)
+		for item := 0; item < t.outer; item++ {
+			x, z := xAll[item*t.inStep:(item+1)*t.inStep], zAll[item*t.outStep:(item+1)*t.outStep]
+			reduceWindowItem(r, t, x, z)
+		}
+	}, nil
+}
+
+// reduceWindowItem reduces the windows of one outer item.
+func reduceWindowItem[T float](r backends.ReduceOpType, t windowTable, x, z []T) {
+	win, table := t.win, t.table
+	{
 		for o := range z {
 			tbl := table[o*win : (o+1)*win]
 			var acc T
@@ -343,7 +401,7 @@ func reduceWindowT[T float](r backends.ReduceOpType, table []int32, win, in, out
 			}
 			z[o] = acc
 		}
-	}, nil
+	}
 }
 
 // extreme is -inf for a max reduction of nothing, +inf for a min.
@@ -357,21 +415,31 @@ func extreme[T float](isMax bool) T {
 
 func selectAndScatterStep(n *node, operand, source, out int) (step, error) {
 	w := n.window
-	table, win := windowTable(shapeOf(n, 0).Dimensions, shapeOf(n, 1).Dimensions, w)
+	t := makeWindowTable(shapeOf(n, 0).Dimensions, shapeOf(n, 1).Dimensions, w)
 	isMax := w.reduction == backends.ReduceOpMax
 	switch n.shape.DType {
 	case dtypes.Float32:
-		return selectScatterT[float32](table, win, isMax, operand, source, out), nil
+		return selectScatterT[float32](t, isMax, operand, source, out), nil
 	case dtypes.Float64:
-		return selectScatterT[float64](table, win, isMax, operand, source, out), nil
+		return selectScatterT[float64](t, isMax, operand, source, out), nil
 	}
 	return nil, fmt.Errorf("no select-and-scatter for %s", n.shape.DType)
 }
 
-func selectScatterT[T float](table []int32, win int, isMax bool, operand, source, out int) step {
+func selectScatterT[T float](t windowTable, isMax bool, operand, source, out int) step {
+	win, table := t.win, t.table
 	return func(st *state) {
-		x, s, z := st.vals[operand].([]T), st.vals[source].([]T), st.vals[out].([]T)
-		clear(z)
+		xAll, sAll, zAll := st.vals[operand].([]T), st.vals[source].([]T), st.vals[out].([]T)
+		clear(zAll)
+		for item := 0; item < t.outer; item++ {
+			x, s, z := xAll[item*t.inStep:(item+1)*t.inStep], sAll[item*t.outStep:(item+1)*t.outStep], zAll[item*t.inStep:(item+1)*t.inStep]
+			selectScatterItem(x, s, z, table, win, isMax)
+		}
+	}
+}
+
+func selectScatterItem[T float](x, s, z []T, table []int32, win int, isMax bool) {
+	{
 		for o, v := range s {
 			best := int32(-1)
 			for _, off := range table[o*win : (o+1)*win] {
