@@ -32,7 +32,10 @@ type Panel struct {
 	// YMin and YMax, when YMax > YMin, fix the y axis (0 and 1 for accuracies, so that
 	// charts compare at a glance); otherwise it fits the data.
 	YMin, YMax float64
-	Series     []Series
+	// FromZero starts the y axis at 0 and fits its top to the data (losses: a fall from 2.33
+	// to 2.32 then looks as small as it is).
+	FromZero bool
+	Series   []Series
 }
 
 // Size of one panel, close to matplotlib's default figure (6.4×4.8 inches).
@@ -67,7 +70,7 @@ func TrainingPanels(title string, loss, trainAcc, testAcc []float64) []Panel {
 	if title != "" {
 		prefix = title + ": "
 	}
-	lossPanel := Panel{Title: prefix + "loss", XLabel: "epochs", YLabel: "loss"}
+	lossPanel := Panel{Title: prefix + "loss", XLabel: "epochs", YLabel: "loss", FromZero: true}
 	accPanel := Panel{Title: prefix + "accuracy", XLabel: "epochs", YLabel: "accuracy", YMin: 0, YMax: 1}
 	if len(loss) > 0 {
 		lossPanel.Series = append(lossPanel.Series, Series{Name: "train loss", Values: loss})
@@ -252,8 +255,14 @@ func newPlot(panel Panel, colors map[string]color.RGBA) (*plot.Plot, plot.Legend
 	legend.Padding = vg.Points(3)
 	legend.YOffs = -vg.Points(4)
 	legend.XOffs = vg.Points(40) // about where the y axis is
-	if panel.YMax > panel.YMin {
+	switch {
+	case panel.YMax > panel.YMin:
 		p.Y.Min, p.Y.Max = panel.YMin, panel.YMax
+	case panel.FromZero:
+		p.Y.Min = min(p.Y.Min, 0)
+		if !(p.Y.Max > 0) {
+			p.Y.Max = 1
+		}
 	}
 	if p.X.Max-p.X.Min < 1 { // one epoch: give the dot some room
 		p.X.Min, p.X.Max = p.X.Min-0.5, p.X.Max+0.5

@@ -154,3 +154,14 @@ func TestNiceTicks(t *testing.T) {
 		}
 	}
 }
+
+func TestLossAxisStartsAtZero(t *testing.T) {
+	panels := TrainingPanels("", []float64{2.33, 2.32}, nil, nil)
+	p, _, err := newPlot(panels[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Y.Min != 0 || p.Y.Max < 2.33 {
+		t.Errorf("loss axis [%g, %g], want it to start at 0 and reach 2.33", p.Y.Min, p.Y.Max)
+	}
+}

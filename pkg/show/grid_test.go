@@ -149,3 +149,16 @@ func TestGridAndPredictionsMarksTheWrongOnes(t *testing.T) {
 		t.Error("no error without the true labels")
 	}
 }
+
+func TestGridAndPredictionsListsAFewWrongOnes(t *testing.T) {
+	images := tensors.FromFlatDataAndDimensions(make([]float32, 12), 12, 1, 1, 1)
+	predicted := make([]int, 12) // all 0, all wrong
+	truth := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3}
+	_, text, err := GridAndPredictions(images, 3, 4, predicted, truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "wrong: 12 of 12") || !strings.HasSuffix(text, "row 2 col 4: 0 (true 8); and 4 more") {
+		t.Errorf("summary %q: want 12 wrong, eight listed, and 4 more", text[strings.Index(text, "wrong"):])
+	}
+}

@@ -151,7 +151,12 @@ func GridAndPredictions(images *tensors.Tensor, rows, cols int, predicted, label
 	}
 	summary := fmt.Sprintf("wrong: %d of %d", len(wrong), k)
 	if len(wrong) > 0 {
-		summary += ", framed in red: " + strings.Join(wrong, "; ")
+		// A few are worth reading; a list of ninety buries the cell.
+		const listed = 8
+		summary += ", framed in red: " + strings.Join(wrong[:min(len(wrong), listed)], "; ")
+		if len(wrong) > listed {
+			summary += fmt.Sprintf("; and %d more", len(wrong)-listed)
+		}
 	}
 	return img, matrix + "\n" + summary, nil
 }
