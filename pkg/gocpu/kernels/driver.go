@@ -25,6 +25,7 @@ type gemmCall[T float] struct {
 	splits      int
 	parts       []T // split-K partial outputs, (splits-1) × m × n
 	bpBuf, pBuf *[]T
+	bDirect     bool // the kernel reads B in place (no B packing)
 
 	packBFn, computeFn, splitFn func(start, end int)
 }
@@ -78,6 +79,9 @@ const (
 	// Split K across workers when the output gives fewer than one block per
 	// worker and K has at least splitKMinBlocks K blocks.
 	splitKMinBlocks = 2
+	// directBMaxM is the largest m for which a direct kernel reads a
+	// row-major B in place instead of packing it.
+	directBMaxM = 36
 	// Pack B with several workers when a B block has at least this many
 	// elements.
 	parallelPackMin = 32 * 1024
@@ -117,6 +121,9 @@ func (g *gemmCall[T]) plan() {
 	}
 	g.ppg = ceilDiv(panels, g.nGroups)
 	g.nGroups = ceilDiv(panels, g.ppg)
+	// With few rows of A, each packed B element would be used only a few
+	// times: let a direct kernel read a row-major B in place.
+	g.bDirect = kd.direct != nil && g.b.cs == 1 && g.b.rs >= 0 && g.a.rs >= 0 && g.a.cs >= 0 && g.m <= directBMaxM
 }
 
 func (g *gemmCall[T]) parallel(n, nchunks int, fn func(start, end int)) {
@@ -146,7 +153,9 @@ func (g *gemmCall[T]) blocked() {
 			if g.panels*g.kcur*nr >= parallelPackMin {
 				packChunks = g.workers
 			}
-			g.parallel(g.panels, packChunks, g.packBFn)
+			if !g.bDirect {
+				g.parallel(g.panels, packChunks, g.packBFn)
+			}
 			items := g.mBlocks * groups
 			g.parallel(items, items, g.computeFn)
 		}
@@ -258,38 +267,57 @@ func (g *gemmCall[T]) split(start, end int) {
 	}
 }
 
-// computeDirect is compute for kernels that read A in place: only a partial
-// last micro-panel of A (fewer than mr rows) is packed, zero-padded.
+// computeDirect is compute for kernels that read A in place. A partial last
+// micro-panel of A (fewer than mr rows) is read as the last mr rows of A,
+// overlapping the previous micro-panel, of which only the new rows are
+// stored; only when A has fewer than mr rows is it packed, zero-padded.
+// When g.bDirect, B is read in place too.
 func (g *gemmCall[T]) computeDirect(start, end int) {
 	kd := g.kd
 	mr, nr, kcur := kd.mr, kd.nr, g.kcur
 	groups := ceilDiv(g.panels, g.ppg)
-	buf := bufs[T]().get(mr * kcur)
-	ap := *buf
 	acc := g.acc || g.pc > 0
-	a, c := &g.a, &g.c
+	a, b, c := &g.a, &g.b, &g.c
+	var buf *[]T
+	if g.m < mr {
+		buf = bufs[T]().get(mr * kcur)
+		packA(*buf, a, 0, g.m, g.pc, kcur, mr)
+	}
 	for it := start; it < end; it++ {
 		ib, grp := it/groups, it%groups
 		i0 := ib * g.mc
 		mcur := min(g.mc, g.m-i0)
-		full := mcur / mr * mr
-		if full < mcur {
-			packA(ap, a, i0+full, mcur-full, g.pc, kcur, mr)
-		}
 		q1 := min(g.panels, (grp+1)*g.ppg)
 		for q := grp * g.ppg; q < q1; q++ {
-			bpan := g.bp[q*kcur*nr : (q+1)*kcur*nr]
 			j := g.jc + q*nr
 			cols := min(nr, g.n-j)
-			for r := 0; r < full; r += mr {
-				i := i0 + r
-				kd.direct(kcur, a.data[a.off+i*a.rs+g.pc*a.cs:], a.rs, a.cs, bpan, c.data[c.off+i*c.rs+j:], c.rs, mr, cols, acc)
+			var bpan []T
+			brs := nr
+			if g.bDirect {
+				bpan = b.data[b.off+g.pc*b.rs+j:]
+				brs = b.rs
+			} else {
+				bpan = g.bp[q*kcur*nr : (q+1)*kcur*nr]
 			}
-			if full < mcur {
-				i := i0 + full
-				kd.direct(kcur, ap, 1, mr, bpan, c.data[c.off+i*c.rs+j:], c.rs, mcur-full, cols, acc)
+			for r := 0; r < mcur; r += mr {
+				i := i0 + r
+				rows := min(mr, mcur-r)
+				switch {
+				case rows == mr:
+					kd.direct(kcur, a.data[a.off+i*a.rs+g.pc*a.cs:], a.rs, a.cs, bpan, brs, g.bDirect,
+						c.data[c.off+i*c.rs+j:], c.rs, 0, mr, cols, acc)
+				case g.m >= mr:
+					i1 := g.m - mr // rows i1..m-1: the last mr rows of A
+					kd.direct(kcur, a.data[a.off+i1*a.rs+g.pc*a.cs:], a.rs, a.cs, bpan, brs, g.bDirect,
+						c.data[c.off+i1*c.rs+j:], c.rs, i-i1, mr, cols, acc)
+				default:
+					kd.direct(kcur, *buf, 1, mr, bpan, brs, g.bDirect,
+						c.data[c.off+i*c.rs+j:], c.rs, 0, rows, cols, acc)
+				}
 			}
 		}
 	}
-	bufs[T]().put(buf)
+	if buf != nil {
+		bufs[T]().put(buf)
+	}
 }

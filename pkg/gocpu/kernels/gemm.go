@@ -38,11 +38,13 @@ func (x *mat[T]) at(i, j int) T { return x.data[x.off+i*x.rs+j*x.cs] }
 // have room for the whole tile.
 type microKernel[T float] func(kc int, a, b, c []T, ldc int, acc bool)
 
-// directKernel computes the tile C[rows×cols] = A·B (or += when acc) of an
-// mr×nr microkernel, rows <= mr, cols <= nr, reading A in place: element
-// (i,p) is a[i*ars+p*acs] for i < mr (all mr rows must be readable). B is a
-// packed micro-panel.
-type directKernel[T float] func(kc int, a []T, ars, acs int, b, c []T, ldc, rows, cols int, acc bool)
+// directKernel computes rows rlo..rhi-1, columns 0..cols-1 (cols <= nr) of
+// the mr×nr tile C = A·B (or += when acc), reading A in place: element (i,p)
+// is a[i*ars+p*acs] for i < mr (all mr rows must be readable). Row p of B is
+// b[p*brs:]: a packed micro-panel (brs = nr, zero-padded), or when bDirect an
+// unpacked row-major operand of which only cols values per row are read. C
+// is c[i*ldc+j] for tile row i.
+type directKernel[T float] func(kc int, a []T, ars, acs int, b []T, brs int, bDirect bool, c []T, ldc, rlo, rhi, cols int, acc bool)
 
 // kernelDesc describes a microkernel and the blocking it is tuned for.
 type kernelDesc[T float] struct {
@@ -168,9 +170,11 @@ func gemm[T float](p *Pool, kd *kernelDesc[T], m, n, k int, a, b, c mat[T], acc 
 	run(p, workers, kd, m, n, k, &a, &b, &c, acc)
 }
 
+// directMax is the largest m*n*k computed by the plain triple loop (a
+// variable so that tests can send small shapes through the kernels).
+var directMax = 16 * 16 * 16
+
 const (
-	// directMax is the largest m*n*k computed without packing.
-	directMax = 16 * 16 * 16
 	// parallelMin is the smallest m*n*k worth waking the pool for.
 	parallelMin = 48 * 48 * 48
 )

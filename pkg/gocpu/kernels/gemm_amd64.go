@@ -5,23 +5,39 @@ package kernels
 import "golang.org/x/sys/cpu"
 
 // sgemm6x16 is the AVX2+FMA microkernel (gemm_amd64.s): the float32 tile
-// C[rows×cols] (leading dimension ldc) = or += A[6×kc]·B[kc×16], with A read
-// in place (element (i,p) at a[i*ars+p*acs]) and B a packed micro-panel.
+// C[rlo:rhi, 0:cols] (leading dimension ldc) = or += rows rlo..rhi-1 of
+// A[6×kc]·B[kc×cols], with A read in place (element (i,p) at a[i*ars+p*acs])
+// and row p of B at b[p*brs] (flags: 1 accumulate, 2 B is unpacked: load only
+// cols values per row).
 //
 //go:noescape
-func sgemm6x16(kc int, a *float32, ars, acs int, b, c *float32, ldc, rows, cols int, acc bool)
+func sgemm6x16(kc int, a *float32, ars, acs int, b *float32, brs int, c *float32, ldc, rlo, rhi, cols, flags int)
 
 func avx2Kernel6x16(kc int, a, b, c []float32, ldc int, acc bool) {
-	avx2Direct6x16(kc, a, 1, 6, b, c, ldc, 6, 16, acc)
+	avx2Direct6x16(kc, a, 1, 6, b, 16, false, c, ldc, 0, 6, 16, acc)
 }
 
-func avx2Direct6x16(kc int, a []float32, ars, acs int, b, c []float32, ldc, rows, cols int, acc bool) {
+func avx2Direct6x16(kc int, a []float32, ars, acs int, b []float32, brs int, bDirect bool, c []float32, ldc, rlo, rhi, cols int, acc bool) {
 	// Bounds checks that cover every access the assembly makes (strides are
 	// non-negative here).
 	_ = a[5*ars+(kc-1)*acs]
-	_ = b[16*kc-1]
-	_ = c[(rows-1)*ldc+cols-1]
-	sgemm6x16(kc, &a[0], ars, acs, &b[0], &c[0], ldc, rows, cols, acc)
+	if bDirect {
+		_ = b[(kc-1)*brs+cols-1]
+	} else {
+		_ = b[(kc-1)*brs+15]
+	}
+	_ = c[(rhi-1)*ldc+cols-1]
+	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 16 {
+		panic("kernels: bad tile for sgemm6x16")
+	}
+	flags := 0
+	if acc {
+		flags |= 1
+	}
+	if bDirect {
+		flags |= 2
+	}
+	sgemm6x16(kc, &a[0], ars, acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
 }
 
 var avx2F32 = &kernelDesc[float32]{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 256, nc: 4096,

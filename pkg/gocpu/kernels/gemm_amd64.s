@@ -3,7 +3,8 @@
 #include "textflag.h"
 
 // Column masks for partial tiles: 16 lanes of -1 then 16 of 0; the 8 lanes
-// from index 16-cols (and 24-cols) enable columns j < cols.
+// from index 16-cols (and 24-cols) enable the columns j < cols.
+
 DATA colmask<>+0(SB)/8, $0xffffffffffffffff
 DATA colmask<>+8(SB)/8, $0xffffffffffffffff
 DATA colmask<>+16(SB)/8, $0xffffffffffffffff
@@ -22,23 +23,28 @@ DATA colmask<>+112(SB)/8, $0
 DATA colmask<>+120(SB)/8, $0
 GLOBL colmask<>(SB), RODATA|NOPTR, $128
 
-// func sgemm6x16(kc int, a *float32, ars, acs int, b, c *float32, ldc, rows, cols int, acc bool)
+// func sgemm6x16(kc int, a *float32, ars, acs int, b *float32, brs int, c *float32, ldc, rlo, rhi, cols, flags int)
 //
-// C[rows×cols] = (or +=) A[6×kc]·B[kc×16], rows <= 6, cols <= 16. Element
-// (i,p) of A is a[i*ars + p*acs] (a packed micro-panel has ars=1, acs=6; an
-// unpacked operand is read in place). B is a packed micro-panel: 16 values per
-// step of k. C has leading dimension ldc. The tile is held in Y4..Y15, row r
-// in Y(4+2r) (columns 0-7) and Y(5+2r) (columns 8-15).
-TEXT ·sgemm6x16(SB), NOSPLIT, $0-73
+// Tile C[rlo:rhi, 0:cols] = (or += with flags&1) rows rlo..rhi-1 of
+// A[6×kc]·B[kc×cols], 0 <= rlo < rhi <= 6, 1 <= cols <= 16.
+// A: element (i,p) at a[i*ars + p*acs], all 6 rows readable (a packed
+// micro-panel has ars=1, acs=6). B: row p at b[p*brs], 16 values readable
+// unless flags&2, in which case only cols values are read (masked loads; used
+// to read an unpacked row-major B in place). A packed B micro-panel has brs=16.
+// C: leading dimension ldc. The tile lives in Y4..Y15: row r in Y(4+2r)
+// (columns 0-7) and Y(5+2r) (columns 8-15).
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-96
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ ars+16(FP), R9
 	MOVQ acs+24(FP), R12
 	MOVQ b+32(FP), DI
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
+	MOVQ brs+40(FP), R13
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
 	SHLQ $2, R9
 	SHLQ $2, R12
+	SHLQ $2, R13
 	SHLQ $2, R8
 	LEAQ (SI)(R9*2), R11
 	ADDQ R9, R11
@@ -75,13 +81,41 @@ TEXT ·sgemm6x16(SB), NOSPLIT, $0-73
 	VXORPS Y14, Y14, Y14
 	VXORPS Y15, Y15, Y15
 
+	// Choose the loop: 16 or 8 columns, masked B loads or not.
+	MOVQ    cols+80(FP), AX
+	MOVQ    flags+88(FP), BX
+	LEAQ    colmask<>(SB), R10
+	MOVQ    AX, R14
+	NEGQ    R14
+	LEAQ    64(R10)(R14*4), R10 // R10: mask for columns 0-7, R10+32: 8-15
+	CMPQ    AX, $8
+	JLE     narrow
+	TESTQ   $2, BX
+	JZ      wide
+	CMPQ    AX, $16
+	JEQ     wide
+	VMOVUPS 32(R10), Y3
+	JMP     loop16m
+
+narrow:
+	TESTQ   $2, BX
+	JZ      loop8
+	CMPQ    AX, $8
+	JEQ     loop8
+	VMOVUPS (R10), Y1
+	JMP     loop8m
+
+wide:
+	CMPQ R13, $64
+	JNE  loop16
+	// Packed B: unrolled by 4 with constant offsets.
 	MOVQ  CX, BX
 	SHRQ  $2, BX
 	ANDQ  $3, CX
 	TESTQ BX, BX
-	JZ    tail
+	JZ    loop16
 
-loop4:
+loop16x4:
 	VMOVUPS 0(DI), Y0
 	VMOVUPS 32(DI), Y1
 	VBROADCASTSS (SI), Y2
@@ -172,14 +206,12 @@ loop4:
 	ADDQ R12, R11
 	ADDQ $256, DI
 	DECQ BX
-	JNZ  loop4
-
-tail:
+	JNZ  loop16x4
 	TESTQ CX, CX
 	JZ    done
 
-loop1:
-	VMOVUPS 0(DI), Y0
+loop16:
+	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VBROADCASTSS (SI), Y2
 	VBROADCASTSS (SI)(R9*1), Y3
@@ -201,21 +233,96 @@ loop1:
 	VFMADD231PS Y1, Y3, Y15
 	ADDQ R12, SI
 	ADDQ R12, R11
-	ADDQ $64, DI
+	ADDQ R13, DI
 	DECQ CX
-	JNZ  loop1
+	JNZ  loop16
+	JMP  done
+
+loop16m:
+	VMOVUPS (DI), Y0
+	VMASKMOVPS 32(DI), Y3, Y1
+	VBROADCASTSS (SI), Y2
+	VFMADD231PS Y0, Y2, Y4
+	VFMADD231PS Y1, Y2, Y5
+	VBROADCASTSS (SI)(R9*1), Y2
+	VFMADD231PS Y0, Y2, Y6
+	VFMADD231PS Y1, Y2, Y7
+	VBROADCASTSS (SI)(R9*2), Y2
+	VFMADD231PS Y0, Y2, Y8
+	VFMADD231PS Y1, Y2, Y9
+	VBROADCASTSS (R11), Y2
+	VFMADD231PS Y0, Y2, Y10
+	VFMADD231PS Y1, Y2, Y11
+	VBROADCASTSS (R11)(R9*1), Y2
+	VFMADD231PS Y0, Y2, Y12
+	VFMADD231PS Y1, Y2, Y13
+	VBROADCASTSS (R11)(R9*2), Y2
+	VFMADD231PS Y0, Y2, Y14
+	VFMADD231PS Y1, Y2, Y15
+	ADDQ R12, SI
+	ADDQ R12, R11
+	ADDQ R13, DI
+	DECQ CX
+	JNZ  loop16m
+	JMP  done
+
+loop8:
+	VMOVUPS (DI), Y0
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R9*1), Y3
+	VFMADD231PS Y0, Y2, Y4
+	VFMADD231PS Y0, Y3, Y6
+	VBROADCASTSS (SI)(R9*2), Y2
+	VBROADCASTSS (R11), Y3
+	VFMADD231PS Y0, Y2, Y8
+	VFMADD231PS Y0, Y3, Y10
+	VBROADCASTSS (R11)(R9*1), Y2
+	VBROADCASTSS (R11)(R9*2), Y3
+	VFMADD231PS Y0, Y2, Y12
+	VFMADD231PS Y0, Y3, Y14
+	ADDQ R12, SI
+	ADDQ R12, R11
+	ADDQ R13, DI
+	DECQ CX
+	JNZ  loop8
+	JMP  done
+
+loop8m:
+	VMASKMOVPS (DI), Y1, Y0
+	VBROADCASTSS (SI), Y2
+	VBROADCASTSS (SI)(R9*1), Y3
+	VFMADD231PS Y0, Y2, Y4
+	VFMADD231PS Y0, Y3, Y6
+	VBROADCASTSS (SI)(R9*2), Y2
+	VBROADCASTSS (R11), Y3
+	VFMADD231PS Y0, Y2, Y8
+	VFMADD231PS Y0, Y3, Y10
+	VBROADCASTSS (R11)(R9*1), Y2
+	VBROADCASTSS (R11)(R9*2), Y3
+	VFMADD231PS Y0, Y2, Y12
+	VFMADD231PS Y0, Y3, Y14
+	ADDQ R12, SI
+	ADDQ R12, R11
+	ADDQ R13, DI
+	DECQ CX
+	JNZ  loop8m
+	JMP  done
 
 done:
-	MOVQ    rows+56(FP), BX
-	MOVQ    cols+64(FP), CX
-	MOVBQZX acc+72(FP), AX
-	CMPQ    BX, $6
-	JNE     partial
-	CMPQ    CX, $16
-	JNE     partial
-	TESTQ   AX, AX
-	JZ      store
-	MOVQ    DX, AX
+	MOVQ rlo+64(FP), R14
+	MOVQ rhi+72(FP), BX
+	MOVQ cols+80(FP), CX
+	MOVQ flags+88(FP), AX
+	ANDQ $1, AX
+	TESTQ R14, R14
+	JNE  partial
+	CMPQ BX, $6
+	JNE  partial
+	CMPQ CX, $16
+	JNE  partial
+	TESTQ AX, AX
+	JZ   store
+	MOVQ DX, AX
 	VADDPS (AX), Y4, Y4
 	VADDPS 32(AX), Y5, Y5
 	ADDQ R8, AX
@@ -256,88 +363,98 @@ store:
 	RET
 
 partial:
-	// Masked loads and stores of the first rows rows and cols columns.
-	LEAQ    colmask<>(SB), R10
-	NEGQ    CX
-	LEAQ    64(R10)(CX*4), R10
+	// Masked loads and stores of rows rlo..rhi-1, columns 0..cols-1.
 	VMOVUPS (R10), Y0
 	VMOVUPS 32(R10), Y1
-	TESTQ   AX, AX
-	JZ      pstore
 	CMPQ BX, $1
-	JLT  pstore
+	JLT  end
+	CMPQ R14, $0
+	JGT  next0
+	TESTQ AX, AX
+	JZ   st0
 	VMASKMOVPS (DX), Y0, Y2
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y4, Y4
 	VADDPS Y3, Y5, Y5
+st0:
+	VMASKMOVPS Y4, Y0, (DX)
+	VMASKMOVPS Y5, Y1, 32(DX)
+next0:
 	ADDQ R8, DX
 	CMPQ BX, $2
-	JLT  pstore
+	JLT  end
+	CMPQ R14, $1
+	JGT  next1
+	TESTQ AX, AX
+	JZ   st1
 	VMASKMOVPS (DX), Y0, Y2
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y6, Y6
 	VADDPS Y3, Y7, Y7
+st1:
+	VMASKMOVPS Y6, Y0, (DX)
+	VMASKMOVPS Y7, Y1, 32(DX)
+next1:
 	ADDQ R8, DX
 	CMPQ BX, $3
-	JLT  pstore
+	JLT  end
+	CMPQ R14, $2
+	JGT  next2
+	TESTQ AX, AX
+	JZ   st2
 	VMASKMOVPS (DX), Y0, Y2
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y8, Y8
 	VADDPS Y3, Y9, Y9
+st2:
+	VMASKMOVPS Y8, Y0, (DX)
+	VMASKMOVPS Y9, Y1, 32(DX)
+next2:
 	ADDQ R8, DX
 	CMPQ BX, $4
-	JLT  pstore
+	JLT  end
+	CMPQ R14, $3
+	JGT  next3
+	TESTQ AX, AX
+	JZ   st3
 	VMASKMOVPS (DX), Y0, Y2
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y10, Y10
 	VADDPS Y3, Y11, Y11
+st3:
+	VMASKMOVPS Y10, Y0, (DX)
+	VMASKMOVPS Y11, Y1, 32(DX)
+next3:
 	ADDQ R8, DX
 	CMPQ BX, $5
-	JLT  pstore
+	JLT  end
+	CMPQ R14, $4
+	JGT  next4
+	TESTQ AX, AX
+	JZ   st4
 	VMASKMOVPS (DX), Y0, Y2
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y12, Y12
 	VADDPS Y3, Y13, Y13
+st4:
+	VMASKMOVPS Y12, Y0, (DX)
+	VMASKMOVPS Y13, Y1, 32(DX)
+next4:
 	ADDQ R8, DX
 	CMPQ BX, $6
-	JLT  pstore
+	JLT  end
+	CMPQ R14, $5
+	JGT  next5
+	TESTQ AX, AX
+	JZ   st5
 	VMASKMOVPS (DX), Y0, Y2
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y14, Y14
 	VADDPS Y3, Y15, Y15
-	ADDQ R8, DX
-
-pstore:
-	MOVQ c+40(FP), DX
-	CMPQ BX, $1
-	JLT  end
-	VMASKMOVPS Y4, Y0, (DX)
-	VMASKMOVPS Y5, Y1, 32(DX)
-	ADDQ R8, DX
-	CMPQ BX, $2
-	JLT  end
-	VMASKMOVPS Y6, Y0, (DX)
-	VMASKMOVPS Y7, Y1, 32(DX)
-	ADDQ R8, DX
-	CMPQ BX, $3
-	JLT  end
-	VMASKMOVPS Y8, Y0, (DX)
-	VMASKMOVPS Y9, Y1, 32(DX)
-	ADDQ R8, DX
-	CMPQ BX, $4
-	JLT  end
-	VMASKMOVPS Y10, Y0, (DX)
-	VMASKMOVPS Y11, Y1, 32(DX)
-	ADDQ R8, DX
-	CMPQ BX, $5
-	JLT  end
-	VMASKMOVPS Y12, Y0, (DX)
-	VMASKMOVPS Y13, Y1, 32(DX)
-	ADDQ R8, DX
-	CMPQ BX, $6
-	JLT  end
+st5:
 	VMASKMOVPS Y14, Y0, (DX)
 	VMASKMOVPS Y15, Y1, 32(DX)
+next5:
 	ADDQ R8, DX
 
 end:

@@ -73,7 +73,7 @@ type shape struct{ m, n, k int }
 var testShapes = []shape{
 	{1, 1, 1}, {7, 13, 5}, {6, 16, 1}, {6, 16, 300}, {5, 17, 3}, {17, 33, 65},
 	{1, 200, 300}, {200, 1, 300}, {1, 1, 1000}, {3, 5, 0}, {64, 64, 64},
-	{13, 7, 1}, {37, 41, 259}, {145, 50, 513}, {7, 4100, 3},
+	{13, 7, 1}, {37, 41, 259}, {30, 40, 50}, {2, 70, 300}, {5, 16, 17}, {12, 9, 8}, {9, 20, 40}, {15, 7, 33}, {145, 50, 513}, {7, 4100, 3},
 	{100, 120, 400}, // dense layer, batch 100
 	{784, 6, 25},    // LeNet conv1 forward (im2col), scaled down
 	{100, 16, 150},  // LeNet conv2 forward, scaled down
@@ -123,10 +123,19 @@ func TestGemm(t *testing.T) {
 				c0[i] = 2*r.Float64() - 1
 			}
 			for _, generic := range kernelsUnderTest() {
-				for _, acc := range []bool{false, true} {
-					p := pools[(si+ci)%2]
-					name := fmt.Sprintf("%dx%dx%d/A%v/B%v/generic=%v/acc=%v/workers=%d", s.m, s.k, s.n, lo[0], lo[1], generic, acc, p.Workers())
+				for v := range 4 {
+					acc := v%2 == 1
+					noDirect := v >= 2 // send tiny shapes through the kernels too
+					if noDirect && s.m*s.n*s.k > directMax {
+						continue
+					}
+					p := pools[(si+ci+v/2)%2]
+					name := fmt.Sprintf("%dx%dx%d/A%v/B%v/generic=%v/acc=%v/noDirect=%v/workers=%d", s.m, s.k, s.n, lo[0], lo[1], generic, acc, noDirect, p.Workers())
 					withKernel(t, generic, func() {
+						if noDirect {
+							defer func(d int) { directMax = d }(directMax)
+							directMax = 0
+						}
 						c32 := make([]float32, len(c0))
 						c64 := make([]float64, len(c0))
 						for i, v := range c0 {
