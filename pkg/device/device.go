@@ -8,12 +8,13 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego" // registers the pure-Go backend "go"
+	"github.com/juanji/juanji/pkg/gocpu"         // registers juanji's CPU engine "gocpu"
 )
 
 // Environment variables read by this package. See the package documentation
 // for the order in which they are used.
 const (
-	// EnvDevice forces a choice: "go", "cpu", "cuda", or "auto" (the default).
+	// EnvDevice forces a choice: "gocpu", "go", "cpu", "cuda", or "auto" (the default).
 	EnvDevice = "JUANJI_DEVICE"
 	// EnvBackend is GoMLX's own variable, "<backend>[:<config>]" (backends.ConfigEnvVar).
 	EnvBackend = backends.ConfigEnvVar
@@ -21,7 +22,9 @@ const (
 
 // Choices that JUANJI_DEVICE accepts, and the kinds a [Device] can be.
 const (
-	// KindGo is GoMLX's pure-Go backend.
+	// KindEngine is juanji's own CPU engine for GoMLX (package gocpu).
+	KindEngine = "gocpu"
+	// KindGo is GoMLX's pure-Go backend (simplego).
 	KindGo = "go"
 	// KindCPU is the XLA backend with its CPU PJRT plugin.
 	KindCPU = "cpu"
@@ -39,8 +42,9 @@ type Device struct {
 	// Name is the device as PyTorch prints it: "cuda:0" for the first GPU,
 	// "cpu" for the CPU (whichever engine computes on it).
 	Name string
-	// Kind is KindCUDA, KindCPU (XLA on the CPU) or KindGo (pure Go on the
-	// CPU); it is empty for a GOMLX_BACKEND naming another plugin.
+	// Kind is KindCUDA, KindCPU (XLA on the CPU), KindEngine (juanji's
+	// engine on the CPU) or KindGo (GoMLX's pure Go on the CPU); it is empty
+	// for a GOMLX_BACKEND naming another plugin.
 	Kind string
 	// Index is the GPU's number (0 on the CPU).
 	Index int
@@ -137,6 +141,8 @@ func Describe(b backends.Backend) Device {
 		return d
 	}
 	switch b.String() {
+	case gocpu.BackendName:
+		return Device{Name: "cpu", Kind: KindEngine, BackendName: gocpu.BackendName, Engine: engineDescription(b), Backend: b}
 	case "go":
 		return Device{Name: "cpu", Kind: KindGo, BackendName: "go", Engine: goEngine(runtime.NumCPU()), Backend: b}
 	case "xla":
@@ -147,6 +153,19 @@ func Describe(b backends.Backend) Device {
 		return Device{Name: "cpu", BackendName: "xla", Engine: "XLA PJRT plugin: " + desc, Backend: b}
 	}
 	return Device{Name: "cpu", BackendName: b.String(), Engine: b.Description(), Backend: b}
+}
+
+// engineDescription describes juanji's engine: its GEMM kernel and workers.
+func engineDescription(b backends.Backend) string {
+	n := runtime.GOMAXPROCS(0)
+	if e, ok := b.(*gocpu.Backend); ok {
+		n = e.Workers()
+	}
+	unit := "cores"
+	if n == 1 {
+		unit = "core"
+	}
+	return fmt.Sprintf("juanji CPU engine %q, %s GEMM, %d %s", gocpu.BackendName, gocpu.Kernel(), n, unit)
 }
 
 // goEngine describes the pure-Go backend on n cores.

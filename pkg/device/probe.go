@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/juanji/juanji/pkg/gocpu"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,7 +157,7 @@ func (p *probe) choose(index int, strict bool) (Device, error) {
 			// Nothing is skipped below: the automatic choice finds plugins
 			// by path, where GoMLX looks them up by name.
 		}
-	case KindGo, KindCPU, KindCUDA:
+	case KindEngine, KindGo, KindCPU, KindCUDA:
 		source := EnvDevice + "=" + forced
 		d, ok, err := tryForced(source, strict, &notes, func() (Device, error) { return p.tryKind(forced, index, source) })
 		if ok || err != nil {
@@ -164,7 +165,7 @@ func (p *probe) choose(index int, strict bool) (Device, error) {
 		}
 		skip[forced] = true
 	default:
-		err := fmt.Errorf("device: %s=%q: want go, cpu, cuda or auto", EnvDevice, forced)
+		err := fmt.Errorf("device: %s=%q: want gocpu, go, cpu, cuda or auto", EnvDevice, forced)
 		if strict {
 			return Device{}, err
 		}
@@ -172,7 +173,7 @@ func (p *probe) choose(index int, strict bool) (Device, error) {
 	}
 
 	// The automatic order: cuda (when a GPU is present), cpu (when the plugin
-	// is installed), go.
+	// is installed), juanji's engine, GoMLX's pure Go.
 	if !skip[KindCUDA] && p.xla && p.gpuPresent() {
 		d, err := p.tryCUDA(index, "auto")
 		if err == nil {
@@ -186,8 +187,15 @@ func (p *probe) choose(index int, strict bool) (Device, error) {
 			if err == nil {
 				return p.done(d, notes), nil
 			}
-			notes = append(notes, fmt.Sprintf("device: XLA CPU plugin %s failed: %v; using the pure Go backend", plugin, err))
+			notes = append(notes, fmt.Sprintf("device: XLA CPU plugin %s failed: %v; using juanji's CPU engine", plugin, err))
 		}
+	}
+	if !skip[KindEngine] {
+		d, err := p.tryEngine("auto")
+		if err == nil {
+			return p.done(d, notes), nil
+		}
+		notes = append(notes, fmt.Sprintf("device: juanji's CPU engine failed: %v; using the pure Go backend", err))
 	}
 	d, err := p.tryGo("auto")
 	if err != nil {
@@ -231,6 +239,8 @@ func (p *probe) done(d Device, notes []string) Device {
 func configKind(cfg string) string {
 	name, rest, _ := strings.Cut(cfg, ":")
 	switch {
+	case name == gocpu.BackendName:
+		return KindEngine
 	case name == "go":
 		return KindGo
 	case strings.Contains(strings.ToLower(rest), "cuda"):
@@ -244,6 +254,8 @@ func configKind(cfg string) string {
 // tryKind makes a choice forced by JUANJI_DEVICE.
 func (p *probe) tryKind(kind string, index int, source string) (Device, error) {
 	switch kind {
+	case KindEngine:
+		return p.tryEngine(source) // any index: try_gpu(i) falls back to the CPU
 	case KindGo:
 		return p.tryGo(source) // any index: try_gpu(i) falls back to the CPU
 	case KindCPU:
@@ -271,6 +283,16 @@ func (p *probe) tryKind(kind string, index int, source string) (Device, error) {
 
 // errNoXLA says the XLA backend is not part of this build.
 var errNoXLA = errors.New("the XLA backend is not compiled in (built with the noxla tag or without cgo)")
+
+// tryEngine creates juanji's CPU engine.
+func (p *probe) tryEngine(source string) (Device, error) {
+	b, err := p.open(gocpu.BackendName)
+	if err != nil {
+		return Device{}, err
+	}
+	return Device{Name: "cpu", Kind: KindEngine, BackendName: gocpu.BackendName, Engine: engineDescription(b),
+		Config: gocpu.BackendName, Source: source, Backend: b}, nil
+}
 
 // tryGo creates the pure-Go backend.
 func (p *probe) tryGo(source string) (Device, error) {
@@ -335,6 +357,8 @@ func cudaEngine(plugin string) string {
 func (p *probe) tryConfig(cfg string, index int, source string) (Device, error) {
 	name, rest, _ := strings.Cut(cfg, ":")
 	switch name {
+	case gocpu.BackendName:
+		return p.tryEngine(source)
 	case "go":
 		config := goConfig(rest)
 		b, err := p.open(config)

@@ -4,12 +4,15 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/juanji/juanji/pkg/gocpu"
 )
 
 // fakeBackend stands for a GoMLX backend; only the methods the choice uses
@@ -123,7 +126,7 @@ const (
 )
 
 func TestChoiceOrder(t *testing.T) {
-	goEngineHere := `pure Go backend "go", 2 cores`
+	engineHere := `juanji CPU engine "gocpu", ` + gocpu.Kernel() + ` GEMM, ` + strconv.Itoa(runtime.GOMAXPROCS(0)) + ` cores`
 	tests := []struct {
 		name    string
 		setup   func(m *fakeMachine)
@@ -138,10 +141,26 @@ func TestChoiceOrder(t *testing.T) {
 		wantEnv            []string
 	}{
 		{
-			name:     "nothing installed, no GPU: pure Go",
+			name:     "nothing installed, no GPU: juanji's engine",
 			setup:    func(m *fakeMachine) {},
+			wantName: "cpu", wantKind: KindEngine, wantConfig: "gocpu",
+			wantSummary: "cpu (" + engineHere + ")",
+		},
+		{
+			name:     "juanji's engine failing: one note, then pure Go",
+			setup:    func(m *fakeMachine) { m.failing["gocpu"] = "broken" },
 			wantName: "cpu", wantKind: KindGo, wantConfig: "go:parallelism=-1",
-			wantSummary: "cpu (" + goEngineHere + ")",
+			wantNotes: []string{"juanji's CPU engine failed"},
+		},
+		{
+			name:     "JUANJI_DEVICE=gocpu beats an installed CPU plugin",
+			setup:    func(m *fakeMachine) { m.file(goXLACPU); m.env[EnvDevice] = "gocpu" },
+			wantName: "cpu", wantKind: KindEngine, wantConfig: "gocpu",
+		},
+		{
+			name:     "GOMLX_BACKEND=gocpu",
+			setup:    func(m *fakeMachine) { m.env[EnvBackend] = "gocpu" },
+			wantName: "cpu", wantKind: KindEngine, wantConfig: "gocpu",
 		},
 		{
 			name:     "XLA CPU plugin installed: XLA on the CPU",
@@ -150,10 +169,10 @@ func TestChoiceOrder(t *testing.T) {
 			wantSummary: "cpu (XLA PJRT CPU plugin)",
 		},
 		{
-			name:     "CPU plugin without XLA compiled in: pure Go",
+			name:     "CPU plugin without XLA compiled in: juanji's engine",
 			setup:    func(m *fakeMachine) { m.file(goXLACPU); m.noXLA = true },
-			wantName: "cpu", wantKind: KindGo, wantConfig: "go:parallelism=-1",
-			wantSummary: "cpu (" + goEngineHere + ")",
+			wantName: "cpu", wantKind: KindEngine, wantConfig: "gocpu",
+			wantSummary: "cpu (" + engineHere + ")",
 		},
 		{
 			name: "GPU and go-xla CUDA plugin: cuda:0",
@@ -210,15 +229,15 @@ func TestChoiceOrder(t *testing.T) {
 			wantName: "cuda:0", wantConfig: "xla:{root}/" + jaxCUDA13,
 		},
 		{
-			name:     "GPU without a CUDA plugin: one note, then pure Go",
+			name:     "GPU without a CUDA plugin: one note, then juanji's engine",
 			setup:    func(m *fakeMachine) { m.gpu = true },
-			wantName: "cpu", wantKind: KindGo, wantConfig: "go:parallelism=-1",
+			wantName: "cpu", wantKind: KindEngine, wantConfig: "gocpu",
 			wantNotes: []string{"NVIDIA GPU present, but no CUDA PJRT plugin found"},
 		},
 		{
 			name:     "CUDA plugin present but no GPU: not tried",
 			setup:    func(m *fakeMachine) { m.file(goXLACUDA) },
-			wantName: "cpu", wantKind: KindGo, wantConfig: "go:parallelism=-1",
+			wantName: "cpu", wantKind: KindEngine, wantConfig: "gocpu",
 		},
 		{
 			name: "CUDA plugin that fails to load: its first line, then the CPU plugin",
@@ -250,7 +269,7 @@ func TestChoiceOrder(t *testing.T) {
 				m.file(goXLACUDA)
 			},
 			index:    1,
-			wantName: "cpu", wantKind: KindGo,
+			wantName: "cpu", wantKind: KindEngine,
 			wantNotes: []string{"sees 1 GPU(s), none numbered 1"},
 		},
 		{
@@ -288,9 +307,9 @@ func TestChoiceOrder(t *testing.T) {
 			wantErr: "JUANJI_DEVICE=cuda: no CUDA PJRT plugin found",
 		},
 		{
-			name:     "JUANJI_DEVICE=cuda without plugin, lenient: note, then pure Go",
+			name:     "JUANJI_DEVICE=cuda without plugin, lenient: note, then juanji's engine",
 			setup:    func(m *fakeMachine) { m.env[EnvDevice] = "cuda" },
-			wantName: "cpu", wantKind: KindGo,
+			wantName: "cpu", wantKind: KindEngine,
 			wantNotes: []string{"JUANJI_DEVICE=cuda: no CUDA PJRT plugin found"},
 		},
 		{
@@ -309,12 +328,12 @@ func TestChoiceOrder(t *testing.T) {
 			name:    "JUANJI_DEVICE unknown, strict: error",
 			setup:   func(m *fakeMachine) { m.env[EnvDevice] = "tpu" },
 			strict:  true,
-			wantErr: `JUANJI_DEVICE="tpu": want go, cpu, cuda or auto`,
+			wantErr: `JUANJI_DEVICE="tpu": want gocpu, go, cpu, cuda or auto`,
 		},
 		{
 			name:     "JUANJI_DEVICE unknown, lenient: note, then automatic",
 			setup:    func(m *fakeMachine) { m.env[EnvDevice] = "tpu" },
-			wantName: "cpu", wantKind: KindGo,
+			wantName: "cpu", wantKind: KindEngine,
 			wantNotes: []string{`JUANJI_DEVICE="tpu"`},
 		},
 		{
@@ -357,7 +376,7 @@ func TestChoiceOrder(t *testing.T) {
 				m.env[EnvBackend] = "xla:cpu"
 				m.failing["xla:cpu"] = "no plugins found"
 			},
-			wantName: "cpu", wantKind: KindGo, wantConfig: "go:parallelism=-1",
+			wantName: "cpu", wantKind: KindEngine, wantConfig: "gocpu",
 			wantNotes: []string{`GOMLX_BACKEND=xla:cpu: creating backend "xla:cpu": no plugins found; choosing automatically`},
 		},
 		{
@@ -378,7 +397,7 @@ func TestChoiceOrder(t *testing.T) {
 				m.env[EnvBackend] = "nosuch"
 				m.panics["nosuch"] = true
 			},
-			wantName: "cpu", wantKind: KindGo,
+			wantName: "cpu", wantKind: KindEngine,
 			wantNotes: []string{`can't find backend nosuch`},
 		},
 		{
