@@ -2,10 +2,10 @@ package train
 
 import (
 	stdcontext "context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"os"
 	"os/signal"
@@ -18,99 +18,29 @@ import (
 	"github.com/juanji/juanji/pkg/tensorboard"
 )
 
-// EpochStats are one epoch's figures, as the document prints them.
-type EpochStats struct {
-	Epoch        int     // 1-based
-	Loss         float64 // mean training loss (see FitConfig.EvalTrain for how it is measured)
-	TrainAcc     float64 // fraction of training examples classified right, in [0, 1]
-	TestAcc      float64 // fraction of test examples classified right; NaN without a test loader
-	TestLoss     float64 // mean test loss; NaN without a test loader
-	Seconds      float64 // wall time of the epoch's training steps
-	ImagesPerSec float64 // training throughput: images per second of training steps
+// Batches is what Fit trains and evaluates on: anything that yields batches, such as a
+// *data.Loader, or a slice of pre-made batches in a test.
+type Batches interface {
+	// All yields the batches of one pass: images [B,C,H,W] float32 and labels [B] int32. Fit
+	// finalizes each tensor once it is used, so All must yield new tensors on every pass.
+	All() iter.Seq2[*tensors.Tensor, *tensors.Tensor]
+	// Len is how many batches All yields (for the progress line).
+	Len() int
 }
 
-// epochStatsJSON is EpochStats with NaN ("not measured", e.g. no test loader) as null, which
-// encoding/json cannot write as a number.
-type epochStatsJSON struct {
-	Epoch        int      `json:"epoch"`
-	Loss         *float64 `json:"loss"`
-	TrainAcc     *float64 `json:"train_acc"`
-	TestAcc      *float64 `json:"test_acc"`
-	TestLoss     *float64 `json:"test_loss"`
-	Seconds      float64  `json:"seconds"`
-	ImagesPerSec float64  `json:"images_per_sec"`
-}
-
-func nullable(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
+// given reports whether b is a source of batches: not nil, nor a nil *data.Loader.
+func given(b Batches) bool {
+	if l, ok := b.(*data.Loader); ok {
+		return l != nil
 	}
-	return &v
-}
-
-func fromNullable(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
-}
-
-// MarshalJSON writes NaN figures as null.
-func (s EpochStats) MarshalJSON() ([]byte, error) {
-	return json.Marshal(epochStatsJSON{Epoch: s.Epoch, Loss: nullable(s.Loss), TrainAcc: nullable(s.TrainAcc),
-		TestAcc: nullable(s.TestAcc), TestLoss: nullable(s.TestLoss), Seconds: s.Seconds, ImagesPerSec: s.ImagesPerSec})
-}
-
-// UnmarshalJSON reads null figures back as NaN.
-func (s *EpochStats) UnmarshalJSON(b []byte) error {
-	var j epochStatsJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return err
-	}
-	*s = EpochStats{Epoch: j.Epoch, Loss: fromNullable(j.Loss), TrainAcc: fromNullable(j.TrainAcc),
-		TestAcc: fromNullable(j.TestAcc), TestLoss: fromNullable(j.TestLoss), Seconds: j.Seconds, ImagesPerSec: j.ImagesPerSec}
-	return nil
-}
-
-// History is the per-epoch record of a run, the document's l_train, a_train and a_test.
-type History struct {
-	Epochs []EpochStats
-}
-
-// Loss returns the per-epoch training losses (for plotting).
-func (h *History) Loss() []float64 { return h.column(func(e EpochStats) float64 { return e.Loss }) }
-
-// TrainAcc returns the per-epoch training accuracies.
-func (h *History) TrainAcc() []float64 {
-	return h.column(func(e EpochStats) float64 { return e.TrainAcc })
-}
-
-// TestAcc returns the per-epoch test accuracies.
-func (h *History) TestAcc() []float64 {
-	return h.column(func(e EpochStats) float64 { return e.TestAcc })
-}
-
-func (h *History) column(f func(EpochStats) float64) []float64 {
-	out := make([]float64, len(h.Epochs))
-	for i, e := range h.Epochs {
-		out[i] = f(e)
-	}
-	return out
-}
-
-// Last returns the last completed epoch (zero value if none).
-func (h *History) Last() EpochStats {
-	if len(h.Epochs) == 0 {
-		return EpochStats{}
-	}
-	return h.Epochs[len(h.Epochs)-1]
+	return b != nil
 }
 
 // FitConfig says how to train.
 type FitConfig struct {
 	Epochs int
-	Train  *data.Loader
-	Test   *data.Loader // optional
+	Train  Batches // a *data.Loader, usually
+	Test   Batches // optional
 	// EvalTrain re-evaluates the whole training set in evaluation mode after each epoch, as the
 	// document's LeNet loop does; the epoch's loss and train accuracy come from that pass.
 	// Without it (d2l's way, and cheaper) they are averaged over the epoch's training steps,
@@ -164,7 +94,7 @@ func (e *NonFiniteLossError) Error() string {
 // after the current step; Fit then returns the completed epochs with ErrInterrupted. A NaN or
 // infinite loss stops training at once with a *NonFiniteLossError.
 func (t *Trainer) Fit(parent stdcontext.Context, cfg FitConfig) (*History, error) {
-	if cfg.Train == nil {
+	if !given(cfg.Train) {
 		return nil, errors.New("train: Fit needs a training loader")
 	}
 	out := cfg.Out
@@ -195,7 +125,7 @@ func (t *Trainer) Fit(parent stdcontext.Context, cfg FitConfig) (*History, error
 			}
 		}
 		stats.TestAcc, stats.TestLoss = math.NaN(), math.NaN()
-		if cfg.Test != nil {
+		if given(cfg.Test) {
 			stats.TestLoss, stats.TestAcc, err = t.evaluateLoader(ctx, cfg.Test)
 			if err != nil {
 				return h, err
@@ -216,39 +146,6 @@ func (t *Trainer) Fit(parent stdcontext.Context, cfg FitConfig) (*History, error
 		}
 	}
 	return h, nil
-}
-
-// writeScalars records one epoch in TensorBoard (nothing when w is nil).
-func writeScalars(w *tensorboard.Writer, s EpochStats) error {
-	if w == nil {
-		return nil
-	}
-	scalars := []struct {
-		tag   string
-		value float64
-	}{{"train/loss", s.Loss}, {"train/accuracy", s.TrainAcc}, {"test/loss", s.TestLoss}, {"test/accuracy", s.TestAcc}, {"train/images_per_sec", s.ImagesPerSec}}
-	for _, sc := range scalars {
-		if math.IsNaN(sc.value) {
-			continue
-		}
-		if err := w.AddScalar(sc.tag, sc.value, int64(s.Epoch)); err != nil {
-			return fmt.Errorf("train: writing TensorBoard scalars: %w", err)
-		}
-	}
-	return w.Flush()
-}
-
-// FormatEpoch is the per-epoch line Fit prints; device names where it ran ("cpu", "cuda:0").
-func FormatEpoch(s EpochStats, epochs int, device string) string {
-	line := fmt.Sprintf("epoch %d/%d: loss %.4f train data accuracy %.4f", s.Epoch, epochs, s.Loss, s.TrainAcc)
-	if !math.IsNaN(s.TestAcc) {
-		line += fmt.Sprintf(" test data accuracy %.4f", s.TestAcc)
-	}
-	line += fmt.Sprintf(" | %.1f s, %.1f examples/sec", s.Seconds, s.ImagesPerSec)
-	if device != "" {
-		line += " on " + device
-	}
-	return line
 }
 
 // trainEpoch runs one epoch of training steps.
@@ -295,7 +192,7 @@ func (t *Trainer) trainEpoch(ctx stdcontext.Context, cfg FitConfig, epoch int) (
 
 // evaluateLoader returns the mean loss and the accuracy of the model over a loader, in
 // evaluation mode.
-func (t *Trainer) evaluateLoader(ctx stdcontext.Context, loader *data.Loader) (loss, acc float64, err error) {
+func (t *Trainer) evaluateLoader(ctx stdcontext.Context, loader Batches) (loss, acc float64, err error) {
 	var lossSum float64
 	var correct, seen int
 	for images, labels := range loader.All() {
@@ -317,26 +214,4 @@ func (t *Trainer) evaluateLoader(ctx stdcontext.Context, loader *data.Loader) (l
 		return math.NaN(), math.NaN(), nil
 	}
 	return lossSum / float64(seen), float64(correct) / float64(seen), nil
-}
-
-// Accuracy is the document's accuracy(y_hat, y) divided by len(y): the fraction of
-// predictions equal to the labels. Both are label lists (use Trainer.Predict for logits).
-func Accuracy(predicted, labels []int32) float64 {
-	if len(labels) == 0 {
-		return math.NaN()
-	}
-	hits := 0
-	for i := range labels {
-		if i < len(predicted) && predicted[i] == labels[i] {
-			hits++
-		}
-	}
-	return float64(hits) / float64(len(labels))
-}
-
-// Labels copies a labels tensor [B] (int32) into a slice.
-func Labels(t *tensors.Tensor) []int32 {
-	out := make([]int32, t.Shape().Size())
-	tensors.MustConstFlatData(t, func(f []int32) { copy(out, f) })
-	return out
 }

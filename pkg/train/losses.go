@@ -1,6 +1,3 @@
-// Package train fits the document's models: a training step compiled once per input shape,
-// SGD with momentum and weight decay, cross-entropy loss, the document's accuracy, a
-// per-epoch history and the loop that prints one line per epoch.
 package train
 
 import (

@@ -3,7 +3,6 @@ package train
 import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/juanji/juanji/pkg/nn"
-	"github.com/juanji/juanji/pkg/show"
 )
 
 // Restore returns a trainer for model on backend with the weights of the checkpoint at path
@@ -18,16 +17,4 @@ func Restore(backend backends.Backend, model nn.Layer, path string) (*Trainer, *
 		return nil, nil, err
 	}
 	return t, h, nil
-}
-
-// Panels are the history's charts: the training loss on its own panel, and the train and
-// test accuracies on a second one from 0 to 1 (see show.TrainingPanels).
-func (h *History) Panels(title string) []show.Panel {
-	return show.TrainingPanels(title, h.Loss(), h.TrainAcc(), h.TestAcc())
-}
-
-// Plot shows the history's charts (Panels), like the document's plt.plot of l_train,
-// a_train and a_test, with the loss on its own axis.
-func (h *History) Plot(title string) {
-	show.PlotPanels(h.Panels(title)...)
 }
