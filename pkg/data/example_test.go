@@ -61,3 +61,27 @@ func ExampleCompose() {
 	// shape of images: [100 3 32 32], shape of labels: [100]
 	// 10 batches
 }
+
+// A loader over data of your own: a Dataset holds N images of C×H×W bytes and their labels.
+// NewLoader cuts it into batches of float32 images [B,C,H,W] in [0,1] (ToTensor, the default
+// transform) and int32 labels [B], shuffled with a fixed seed; the last batch may be smaller.
+func ExampleNewLoader() {
+	ds := &data.Dataset{Name: "toy", N: 10, C: 1, H: 2, W: 2, Classes: []string{"dark", "bright"}}
+	for i := range ds.N {
+		ds.Labels = append(ds.Labels, uint8(i%2))
+		ds.Images = append(ds.Images, 0, 85, 170, 255)
+	}
+	loader := data.NewLoader(ds, 4, true, data.WithSeed(1))
+	fmt.Println("batches:", loader.Len())
+	for images, labels := range loader.All() {
+		fmt.Println(images.Shape(), labels.Shape())
+	}
+	images, _ := loader.First()
+	fmt.Println("first image:", images.Value().([][][][]float32)[0][0])
+	// Output:
+	// batches: 3
+	// (Float32)[4 1 2 2] (Int32)[4]
+	// (Float32)[4 1 2 2] (Int32)[4]
+	// (Float32)[2 1 2 2] (Int32)[2]
+	// first image: [[0 0.33333334] [0.6666667 1]]
+}
