@@ -33,6 +33,19 @@
 // several processes may load the same dataset into the same folder at once.
 // When no source works, the error lists every place that was tried.
 //
+// # Why a dataset loader runs the go command
+//
+// Steps 2 and 4 ask the go command (`go env GOMODCACHE`, `go mod download
+// -json`, module.go) where the module cache is and to fill it. That is
+// deliberate: the Go module proxy is the one source of MNIST reachable where
+// the dataset hosts are not (behind a firewall that lets Go builds through,
+// as on the machines this project was built on), and anyone running these
+// notebooks has the go command, since GoNB compiles every cell with it. The
+// commands run with time limits, outside any module (so no go.mod is read or
+// changed), and only for MNIST, only when no verified file was found under
+// root; their failures are listed with the other sources'. Pass NoDownload to
+// rule out the network (the module cache is still read).
+//
 // The one exception to checksums: an already extracted CIFAR-10 folder
 // (root/cifar-10-batches-bin/*.bin) has no published checksums, so it is
 // only checked for format (whole records, labels 0..9). The verified
