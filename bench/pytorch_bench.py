@@ -10,6 +10,9 @@ Each model trains for a fixed number of SGD steps (the document's learning
 rates: LeNet 0.5, TrashNet 0.9; ResNet-18 d2l's 0.05) with CrossEntropyLoss on
 one synthetic batch of the right shape that stays on the device. Warm-up steps
 are not timed; on CUDA the timer is bracketed by torch.cuda.synchronize().
+--sync step also copies the loss and the correct count to the host every step, as
+juanji's Go trainer does (sync=step on its lines); the default, sync=loop, waits for
+the device only around the timed loop; --sync both times the two, one line each.
 
 Output, one line each, `key=value` fields (values with spaces are quoted, so
 `shlex.split` parses every line):
@@ -180,7 +183,7 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
-def bench_one(name, device, steps, warmup, extra_forward, seed):
+def bench_one(name, device, steps, warmup, extra_forward, seed, syncs=("loop",)):
     make, batch, chw, lr = MODELS[name]
     torch.manual_seed(seed)
     net = make().to(device)
@@ -195,40 +198,47 @@ def bench_one(name, device, steps, warmup, extra_forward, seed):
     net.train()
     cuda = device.type == "cuda"
 
-    def step():
-        l = loss(net(X), y)
+    def step(per_step_sync):
+        logits = net(X)
+        l = loss(logits, y)
+        if per_step_sync:
+            correct = (logits.argmax(dim=1) == y).sum()
         trainer.zero_grad()
         l.backward()
         trainer.step()
         if extra_forward:  # the document's TrashNet loop: accuracy(net(X), y) after the update
             net(X).argmax(dim=1)
+        if per_step_sync:
+            # What juanji's Trainer.Step does: loss and correct count to the host, every step.
+            l.item(), correct.item()
         return l
 
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)
     for _ in range(warmup):
-        step()
-    if cuda:
-        torch.cuda.synchronize(device)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        l = step()
-    if cuda:
-        torch.cuda.synchronize(device)
-    elapsed = time.perf_counter() - t0
-    final_loss = float(l.detach().cpu())
-    if cuda:
-        peak, mem = torch.cuda.max_memory_allocated(device) / 2**20, "cuda_max_allocated"
-    else:
-        peak, mem = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss"
-    fields = dict(framework="pytorch", model=name, device=str(device), batch=batch,
-                  steps=steps, warmup=warmup, params=params,
-                  images_per_s=f"{batch * steps / elapsed:.1f}",
-                  step_ms=f"{1000 * elapsed / steps:.3f}",
-                  peak_mem_mib=f"{peak:.1f}", mem=mem, loss=f"{final_loss:.4f}")
-    if extra_forward:
-        fields["extra_forward"] = 1
-    line("bench", **fields)
+        step(False)
+    for sync in syncs:
+        if cuda:
+            torch.cuda.synchronize(device)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            l = step(sync == "step")
+        if cuda:
+            torch.cuda.synchronize(device)
+        elapsed = time.perf_counter() - t0
+        final_loss = float(l.detach().cpu())
+        if cuda:
+            peak, mem = torch.cuda.max_memory_allocated(device) / 2**20, "cuda_max_allocated"
+        else:
+            peak, mem = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss"
+        fields = dict(framework="pytorch", model=name, device=str(device), batch=batch,
+                      steps=steps, warmup=warmup, params=params,
+                      images_per_s=f"{batch * steps / elapsed:.1f}",
+                      step_ms=f"{1000 * elapsed / steps:.3f}",
+                      peak_mem_mib=f"{peak:.1f}", mem=mem, sync=sync, loss=f"{final_loss:.4f}")
+        if extra_forward:
+            fields["extra_forward"] = 1
+        line("bench", **fields)
 
 
 def main():
@@ -241,6 +251,10 @@ def main():
                     help="torch.set_num_threads (0: leave torch's default)")
     ap.add_argument("--extra-forward", action="store_true",
                     help="also run the document TrashNet loop's second forward pass after each step")
+    ap.add_argument("--sync", choices=["loop", "step", "both"], default="loop",
+                    help="loop: wait for the device only around the timed loop; step: copy the loss "
+                         "and correct count to the host every step, as juanji's Go trainer does; "
+                         "both: time the two, one bench line each")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-header", action="store_true")
     ap.add_argument("--no-isolate", action="store_true",
@@ -277,14 +291,16 @@ def main():
         for n in names:
             cmd = [sys.executable, os.path.abspath(__file__), "--device", "cpu",
                    "--steps", str(args.steps), "--warmup", str(args.warmup), "--models", n,
-                   "--threads", str(args.threads), "--seed", str(args.seed), "--no-header"]
+                   "--threads", str(args.threads), "--seed", str(args.seed), "--no-header",
+                   "--sync", args.sync]
             if args.extra_forward:
                 cmd.append("--extra-forward")
             rc = subprocess.call(cmd) or rc
         sys.exit(rc)
 
     for n in names:
-        bench_one(n, device, args.steps, args.warmup, args.extra_forward, args.seed)
+        syncs = ("loop", "step") if args.sync == "both" else (args.sync,)
+        bench_one(n, device, args.steps, args.warmup, args.extra_forward, args.seed, syncs)
 
 
 if __name__ == "__main__":

@@ -100,7 +100,9 @@ func run(d device.Device, m benchModel, steps, warmup int) error {
 		}
 	}
 	elapsed := time.Since(start).Seconds()
-	fmt.Printf("bench framework=gomlx model=%s device=%s backend=%s batch=%d steps=%d warmup=%d images_per_s=%.1f peak_mem_mib=%.1f params=%d\n",
+	// sync=step: Trainer.Step copies the loss and the correct count to the host every step,
+	// which waits for the step to finish; bench/pytorch_bench.py --sync step does the same.
+	fmt.Printf("bench framework=gomlx model=%s device=%s backend=%s batch=%d steps=%d warmup=%d images_per_s=%.1f peak_mem_mib=%.1f mem=rss sync=step params=%d\n",
 		m.name, d.Name, d.BackendName, m.batch, steps, warmup, float64(m.batch*steps)/elapsed, peakRSSMiB(), nn.NumParams(m.build()))
 	return nil
 }
