@@ -32,10 +32,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strings"
 
 	"github.com/gomlx/go-xla/pkg/installer"
+	"github.com/juanji/juanji/internal/buildinfo"
 )
 
 // goXLAModule is the module whose installer this program uses.
@@ -61,7 +61,7 @@ var goXLA = installers{
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, goXLA, builtWith); err != nil {
+	if err := run(os.Args[1:], os.Stdout, goXLA, buildinfo.ModuleVersion); err != nil {
 		fmt.Fprintf(os.Stderr, "pjrtinstall: %v\n", err)
 		os.Exit(1)
 	}
@@ -156,24 +156,6 @@ func fileSHA256(path string) (string, int64, error) {
 		return "", 0, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-// builtWith returns the version of module that this binary was built with,
-// from its build information ("" when unknown).
-func builtWith(module string) string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	for _, dep := range info.Deps {
-		if dep.Path == module {
-			if dep.Replace != nil {
-				return dep.Replace.Version
-			}
-			return dep.Version
-		}
-	}
-	return ""
 }
 
 func orUnknown(v string) string {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/juanji/juanji/internal/buildinfo"
 )
 
 // fakeInstallers write small files where go-xla's installer writes the
@@ -122,13 +124,13 @@ func TestRunChecksCPUSum(t *testing.T) {
 	}
 }
 
-// The test binary is built with the go-xla that go.mod pins; builtWith must
+// The test binary is built with the go-xla that go.mod pins; buildinfo.ModuleVersion must
 // find it, or the Dockerfile's -expect-go-xla check could never pass.
 func TestBuiltWith(t *testing.T) {
-	if v := builtWith(goXLAModule); !strings.HasPrefix(v, "v") {
-		t.Errorf("builtWith(%q) = %q, want a version", goXLAModule, v)
+	if v := buildinfo.ModuleVersion(goXLAModule); !strings.HasPrefix(v, "v") {
+		t.Errorf("ModuleVersion(%q) = %q, want a version", goXLAModule, v)
 	}
-	if v := builtWith("example.com/not/a/dependency"); v != "" {
-		t.Errorf("builtWith(unknown) = %q, want \"\"", v)
+	if v := buildinfo.ModuleVersion("example.com/not/a/dependency"); v != "" {
+		t.Errorf("ModuleVersion(unknown) = %q, want \"\"", v)
 	}
 }

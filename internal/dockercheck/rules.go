@@ -2,8 +2,9 @@ package dockercheck
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,12 +73,7 @@ type scriptLine struct {
 // scriptLines returns the statements of every script of p (security.Statements).
 func scriptLines(p *Project) []scriptLine {
 	var out []scriptLine
-	names := make([]string, 0, len(p.Scripts))
-	for name := range p.Scripts {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(p.Scripts)) {
 		for _, l := range security.Statements(p.Scripts[name]) {
 			out = append(out, scriptLine{fmt.Sprintf("%s:%d", name, l.Num), l.Text})
 		}
@@ -371,12 +367,7 @@ func checkBaseImagePinned(p *Project) []Finding {
 
 func checkNoSecrets(p *Project) []Finding {
 	var out []Finding
-	names := make([]string, 0, len(p.SecretScan))
-	for name := range p.SecretScan {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(p.SecretScan)) {
 		for i, line := range strings.Split(p.SecretScan[name], "\n") {
 			for _, what := range security.Secrets(line) {
 				out = append(out, Finding{fmt.Sprintf("%s:%d", name, i+1), "looks like " + what + "; pass secrets at run time (docker build --secret, -e VAR), never in a file"})

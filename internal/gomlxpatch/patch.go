@@ -33,7 +33,8 @@ package gomlxpatch
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
+
+	"github.com/juanji/juanji/internal/buildinfo"
 )
 
 // Module is GoMLX's module path.
@@ -66,21 +67,7 @@ func init() {
 
 // BuiltWith returns the GoMLX version this program was built with, read from
 // its build information ("" when the program carries none).
-func BuiltWith() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	for _, dep := range info.Deps {
-		if dep.Path == Module {
-			if dep.Replace != nil {
-				return dep.Replace.Version
-			}
-			return dep.Version
-		}
-	}
-	return ""
-}
+func BuiltWith() string { return buildinfo.ModuleVersion(Module) }
 
 // Check returns an error when this program was built with a GoMLX other than
 // WrittenFor (nothing when the version cannot be known).
