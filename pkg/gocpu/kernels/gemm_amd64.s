@@ -363,21 +363,46 @@ store:
 	RET
 
 partial:
-	// Masked loads and stores of rows rlo..rhi-1, columns 0..cols-1.
+	// Rows rlo..rhi-1, columns 0..cols-1: plain stores for whole halves,
+	// masked ones (slow on some CPUs) only for a partial half.
 	VMOVUPS (R10), Y0
 	VMOVUPS 32(R10), Y1
 	CMPQ BX, $1
 	JLT  end
 	CMPQ R14, $0
 	JGT  next0
+	CMPQ CX, $8
+	JLT  lomask0
 	TESTQ AX, AX
-	JZ   st0
+	JZ   lost0
+	VADDPS (DX), Y4, Y4
+lost0:
+	VMOVUPS Y4, (DX)
+	JMP  hi0
+lomask0:
+	TESTQ AX, AX
+	JZ   lomst0
 	VMASKMOVPS (DX), Y0, Y2
-	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y4, Y4
-	VADDPS Y3, Y5, Y5
-st0:
+lomst0:
 	VMASKMOVPS Y4, Y0, (DX)
+hi0:
+	CMPQ CX, $8
+	JLE  next0
+	CMPQ CX, $16
+	JLT  himask0
+	TESTQ AX, AX
+	JZ   hist0
+	VADDPS 32(DX), Y5, Y5
+hist0:
+	VMOVUPS Y5, 32(DX)
+	JMP  next0
+himask0:
+	TESTQ AX, AX
+	JZ   himst0
+	VMASKMOVPS 32(DX), Y1, Y3
+	VADDPS Y3, Y5, Y5
+himst0:
 	VMASKMOVPS Y5, Y1, 32(DX)
 next0:
 	ADDQ R8, DX
@@ -385,14 +410,38 @@ next0:
 	JLT  end
 	CMPQ R14, $1
 	JGT  next1
+	CMPQ CX, $8
+	JLT  lomask1
 	TESTQ AX, AX
-	JZ   st1
+	JZ   lost1
+	VADDPS (DX), Y6, Y6
+lost1:
+	VMOVUPS Y6, (DX)
+	JMP  hi1
+lomask1:
+	TESTQ AX, AX
+	JZ   lomst1
 	VMASKMOVPS (DX), Y0, Y2
-	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y6, Y6
-	VADDPS Y3, Y7, Y7
-st1:
+lomst1:
 	VMASKMOVPS Y6, Y0, (DX)
+hi1:
+	CMPQ CX, $8
+	JLE  next1
+	CMPQ CX, $16
+	JLT  himask1
+	TESTQ AX, AX
+	JZ   hist1
+	VADDPS 32(DX), Y7, Y7
+hist1:
+	VMOVUPS Y7, 32(DX)
+	JMP  next1
+himask1:
+	TESTQ AX, AX
+	JZ   himst1
+	VMASKMOVPS 32(DX), Y1, Y3
+	VADDPS Y3, Y7, Y7
+himst1:
 	VMASKMOVPS Y7, Y1, 32(DX)
 next1:
 	ADDQ R8, DX
@@ -400,14 +449,38 @@ next1:
 	JLT  end
 	CMPQ R14, $2
 	JGT  next2
+	CMPQ CX, $8
+	JLT  lomask2
 	TESTQ AX, AX
-	JZ   st2
+	JZ   lost2
+	VADDPS (DX), Y8, Y8
+lost2:
+	VMOVUPS Y8, (DX)
+	JMP  hi2
+lomask2:
+	TESTQ AX, AX
+	JZ   lomst2
 	VMASKMOVPS (DX), Y0, Y2
-	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y8, Y8
-	VADDPS Y3, Y9, Y9
-st2:
+lomst2:
 	VMASKMOVPS Y8, Y0, (DX)
+hi2:
+	CMPQ CX, $8
+	JLE  next2
+	CMPQ CX, $16
+	JLT  himask2
+	TESTQ AX, AX
+	JZ   hist2
+	VADDPS 32(DX), Y9, Y9
+hist2:
+	VMOVUPS Y9, 32(DX)
+	JMP  next2
+himask2:
+	TESTQ AX, AX
+	JZ   himst2
+	VMASKMOVPS 32(DX), Y1, Y3
+	VADDPS Y3, Y9, Y9
+himst2:
 	VMASKMOVPS Y9, Y1, 32(DX)
 next2:
 	ADDQ R8, DX
@@ -415,14 +488,38 @@ next2:
 	JLT  end
 	CMPQ R14, $3
 	JGT  next3
+	CMPQ CX, $8
+	JLT  lomask3
 	TESTQ AX, AX
-	JZ   st3
+	JZ   lost3
+	VADDPS (DX), Y10, Y10
+lost3:
+	VMOVUPS Y10, (DX)
+	JMP  hi3
+lomask3:
+	TESTQ AX, AX
+	JZ   lomst3
 	VMASKMOVPS (DX), Y0, Y2
-	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y10, Y10
-	VADDPS Y3, Y11, Y11
-st3:
+lomst3:
 	VMASKMOVPS Y10, Y0, (DX)
+hi3:
+	CMPQ CX, $8
+	JLE  next3
+	CMPQ CX, $16
+	JLT  himask3
+	TESTQ AX, AX
+	JZ   hist3
+	VADDPS 32(DX), Y11, Y11
+hist3:
+	VMOVUPS Y11, 32(DX)
+	JMP  next3
+himask3:
+	TESTQ AX, AX
+	JZ   himst3
+	VMASKMOVPS 32(DX), Y1, Y3
+	VADDPS Y3, Y11, Y11
+himst3:
 	VMASKMOVPS Y11, Y1, 32(DX)
 next3:
 	ADDQ R8, DX
@@ -430,14 +527,38 @@ next3:
 	JLT  end
 	CMPQ R14, $4
 	JGT  next4
+	CMPQ CX, $8
+	JLT  lomask4
 	TESTQ AX, AX
-	JZ   st4
+	JZ   lost4
+	VADDPS (DX), Y12, Y12
+lost4:
+	VMOVUPS Y12, (DX)
+	JMP  hi4
+lomask4:
+	TESTQ AX, AX
+	JZ   lomst4
 	VMASKMOVPS (DX), Y0, Y2
-	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y12, Y12
-	VADDPS Y3, Y13, Y13
-st4:
+lomst4:
 	VMASKMOVPS Y12, Y0, (DX)
+hi4:
+	CMPQ CX, $8
+	JLE  next4
+	CMPQ CX, $16
+	JLT  himask4
+	TESTQ AX, AX
+	JZ   hist4
+	VADDPS 32(DX), Y13, Y13
+hist4:
+	VMOVUPS Y13, 32(DX)
+	JMP  next4
+himask4:
+	TESTQ AX, AX
+	JZ   himst4
+	VMASKMOVPS 32(DX), Y1, Y3
+	VADDPS Y3, Y13, Y13
+himst4:
 	VMASKMOVPS Y13, Y1, 32(DX)
 next4:
 	ADDQ R8, DX
@@ -445,14 +566,38 @@ next4:
 	JLT  end
 	CMPQ R14, $5
 	JGT  next5
+	CMPQ CX, $8
+	JLT  lomask5
 	TESTQ AX, AX
-	JZ   st5
+	JZ   lost5
+	VADDPS (DX), Y14, Y14
+lost5:
+	VMOVUPS Y14, (DX)
+	JMP  hi5
+lomask5:
+	TESTQ AX, AX
+	JZ   lomst5
 	VMASKMOVPS (DX), Y0, Y2
-	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y2, Y14, Y14
-	VADDPS Y3, Y15, Y15
-st5:
+lomst5:
 	VMASKMOVPS Y14, Y0, (DX)
+hi5:
+	CMPQ CX, $8
+	JLE  next5
+	CMPQ CX, $16
+	JLT  himask5
+	TESTQ AX, AX
+	JZ   hist5
+	VADDPS 32(DX), Y15, Y15
+hist5:
+	VMOVUPS Y15, 32(DX)
+	JMP  next5
+himask5:
+	TESTQ AX, AX
+	JZ   himst5
+	VMASKMOVPS 32(DX), Y1, Y3
+	VADDPS Y3, Y15, Y15
+himst5:
 	VMASKMOVPS Y15, Y1, 32(DX)
 next5:
 	ADDQ R8, DX
