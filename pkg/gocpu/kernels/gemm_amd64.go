@@ -52,4 +52,42 @@ func archF32() *kernelDesc[float32] {
 	return genericF32
 }
 
-func archF64() *kernelDesc[float64] { return genericF64 }
+// dgemm6x8 is sgemm6x16 for float64: a 6×8 tile, 8 values per row of B.
+//
+//go:noescape
+func dgemm6x8(kc int, a *float64, ars, acs int, b *float64, brs int, c *float64, ldc, rlo, rhi, cols, flags int)
+
+func avx2Kernel6x8(kc int, a, b, c []float64, ldc int, acc bool) {
+	avx2Direct6x8(kc, a, 1, 6, b, 8, false, c, ldc, 0, 6, 8, acc)
+}
+
+func avx2Direct6x8(kc int, a []float64, ars, acs int, b []float64, brs int, bDirect bool, c []float64, ldc, rlo, rhi, cols int, acc bool) {
+	_ = a[5*ars+(kc-1)*acs]
+	if bDirect {
+		_ = b[(kc-1)*brs+cols-1]
+	} else {
+		_ = b[(kc-1)*brs+7]
+	}
+	_ = c[(rhi-1)*ldc+cols-1]
+	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 8 {
+		panic("kernels: bad tile for dgemm6x8")
+	}
+	flags := 0
+	if acc {
+		flags |= 1
+	}
+	if bDirect {
+		flags |= 2
+	}
+	dgemm6x8(kc, &a[0], ars, acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
+}
+
+var avx2F64 = &kernelDesc[float64]{name: "avx2", mr: 6, nr: 8, mc: 72, kc: 256, nc: 4096,
+	kern: avx2Kernel6x8, direct: avx2Direct6x8}
+
+func archF64() *kernelDesc[float64] {
+	if hasAVX2FMA() {
+		return avx2F64
+	}
+	return genericF64
+}
