@@ -79,9 +79,10 @@ for f in "$BIN"/juanji-bench "$BIN"/pjrt-probe "$BIN"/*.test; do
 	else
 		say "runs $name FAILED: $(head -1 <<<"$out")"; rc=1
 	fi
-	printf 'file=%s mib=%s sha256=%s glibc_needed=%s built=%s\n' "$name" \
+	needs=$(readelf -d "$f" 2>/dev/null | sed -nE 's/.*NEEDED.*\[(.*)\]/\1/p' | paste -sd, -)
+	printf 'file=%s mib=%s sha256=%s glibc_needed=%s needs=%s built=%s\n' "$name" \
 		"$(du -k "$f" | awk '{printf "%.1f", $1/1024}')" "$(sha256sum "$f" | awk '{print $1}')" \
-		"$(glibc_needed "$f")" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$BIN/MANIFEST.files"
+		"$(glibc_needed "$f")" "${needs:-unknown}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$BIN/MANIFEST.files"
 done
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)
 dirty=$(git status --porcelain 2>/dev/null | wc -l)

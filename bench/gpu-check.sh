@@ -3,7 +3,7 @@
 # network, nothing installable; Python with JAX's CUDA PJRT plugin and PyTorch; no Go).
 #
 #   bash bench/gpu-check.sh --prepare        # here: build bench/bin, check it, say how to run
-#   run(command="bash bench/gpu-check.sh", carry=["bench/bin"], timeout_s=480)   # there
+#   run(command="bash bench/gpu-check.sh", carry=["bench/bin"], timeout_s=420)   # there
 #   bash bench/rehearse.sh                    # here: the same run on the CPU, with fakes
 #
 # It stops at once, exit 3 and one line, when a binary in bench/bin is missing, damaged or
@@ -53,7 +53,7 @@ ROOT=$(dirname "$HERE")
 if [[ ${1:-} == --prepare ]]; then
 	bash "$HERE/build.sh" || { echo "gpu-check: prepare FAILED (see above); do not start the GPU machine"; exit 1; }
 	echo "gpu-check: prepared. Run on the GPU machine:"
-	echo "  run(command=\"bash bench/gpu-check.sh\", carry=[\"bench/bin\"], timeout_s=480)"
+	echo "  run(command=\"bash bench/gpu-check.sh\", carry=[\"bench/bin\"], timeout_s=420)"
 	exit 0
 fi
 
@@ -202,7 +202,7 @@ for b in juanji-bench pjrt-probe pkg__nn.test; do
 		fatal "$BIN/$b does not run here (rc=$rc): $(grep -m1 -v '^\s*$' <<<"$out" | cut -c1-200) [glibc here ${GLIBC:-unknown}, binary needs ${need:-see MANIFEST}]"
 	fi
 	BINS[$b]=$p
-	res "bin name=$b exec=ok mib=$(du -k "$p" | awk '{printf "%.1f", $1/1024}') glibc_needed=$(manifest "$b" glibc_needed) built=$(manifest "$b" built)"
+	res "bin name=$b exec=ok mib=$(du -k "$p" | awk '{printf "%.1f", $1/1024}') glibc_needed=$(manifest "$b" glibc_needed) needs=$(manifest "$b" needs) built=$(manifest "$b" built)"
 done
 PROBE=${BINS[pjrt-probe]} GOBENCH=${BINS[juanji-bench]} NNTEST=${BINS[pkg__nn.test]}
 
@@ -263,7 +263,7 @@ res "facts python=${PY:-none} python_torch=${PY_TORCH:-none} plugin=${PLUGIN:-no
 
 # Does JAX itself see the GPU? (A driver too old for CUDA 13 shows here, in JAX's own words.)
 if [[ -n ${PY_JAX:-} ]]; then
-	step facts-jax-devices "$T_JAX" "$PY_JAX" -c 'import jax; print("jax_devices", jax.devices("gpu"))'
+	step facts-jax-devices "$T_JAX" env TF_CPP_MIN_LOG_LEVEL=0 "$PY_JAX" -c 'import jax; print("jax_devices", jax.devices("gpu"))'
 	if grep -q '^jax_devices' "$OUT/logs/facts-jax-devices.log"; then
 		res "facts $(grep -m1 '^jax_devices' "$OUT/logs/facts-jax-devices.log" | sed 's/^jax_devices /jax_gpu_devices=/')"
 	else
