@@ -30,6 +30,11 @@ type node struct {
 	// foreign marks an op the fast path does not compute: a graph that
 	// needs one runs on simplego.
 	foreign bool
+	// call, for a foreign node, rebuilds its op on a fresh simplego builder
+	// so that it can run there alone (see foreign.go).
+	call *foreignCall
+	// result is which of call's results this node is.
+	result int
 
 	param    int                // Parameter: its position among the inputs
 	constant any                // Constant: flat values (a copy)
@@ -115,28 +120,34 @@ func (b *Builder) innerOps(what string, groups ...[]backends.Op) (foreignInputs,
 	return in, nil
 }
 
-// foreign records an op built on simplego only.
-func (b *Builder) foreign(kind backends.OpType, in foreignInputs, op backends.Op, err error) (backends.Op, error) {
+// replayFn builds an op again on another builder, from operands grouped as
+// the Builder method takes them.
+type replayFn func(bb backends.Builder, in [][]backends.Op) ([]backends.Op, error)
+
+// foreignOne records a single-result op built on simplego only.
+func (b *Builder) foreignOne(kind backends.OpType, in foreignInputs, ops []backends.Op, err error, replay replayFn) (backends.Op, error) {
+	r, err := b.foreignList(kind, in, ops, err, replay)
 	if err != nil {
 		return nil, err
 	}
-	shape, err := b.Builder.OpShape(op)
-	if err != nil {
-		return nil, err
-	}
-	return b.add(&node{op: kind, shape: shape, inputs: in.nodes, inner: op, foreign: true}), nil
+	return r[0], nil
 }
 
-// foreignList records the several results of an op built on simplego only.
-func (b *Builder) foreignList(kind backends.OpType, in foreignInputs, ops []backends.Op, err error) ([]backends.Op, error) {
+// foreignList records the results of an op built on simplego only.
+func (b *Builder) foreignList(kind backends.OpType, in foreignInputs, ops []backends.Op, err error, replay replayFn) ([]backends.Op, error) {
 	if err != nil {
 		return nil, err
 	}
+	call := &foreignCall{kind: kind, replay: replay, inputs: in.nodes, groups: groupSizes(in.ops)}
 	out := make([]backends.Op, len(ops))
 	for i, op := range ops {
-		if out[i], err = b.foreign(kind, in, op, nil); err != nil {
+		shape, err := b.Builder.OpShape(op)
+		if err != nil {
 			return nil, err
 		}
+		n := b.add(&node{op: kind, shape: shape, inputs: in.nodes, inner: op, foreign: true, call: call, result: i})
+		call.results = append(call.results, n)
+		out[i] = n
 	}
 	return out, nil
 }
@@ -144,7 +155,7 @@ func (b *Builder) foreignList(kind backends.OpType, in foreignInputs, ops []back
 // fast records an op of the fast path. build makes it on simplego (given
 // simplego's operands); infer gives its shape where simplego cannot build
 // it; fill sets its parameters.
-func (b *Builder) fast(kind backends.OpType, inputs []backends.Op, build func(in []backends.Op) (backends.Op, error),
+func (b *Builder) fast(kind backends.OpType, inputs []backends.Op, build func(bb backends.Builder, in []backends.Op) (backends.Op, error),
 	infer func(in []*node) (shapes.Shape, error), fill func(n *node)) (*node, error) {
 	nodes := make([]*node, len(inputs))
 	innerIns := make([]backends.Op, len(inputs))
@@ -159,7 +170,7 @@ func (b *Builder) fast(kind backends.OpType, inputs []backends.Op, build func(in
 	}
 	n := &node{op: kind, inputs: nodes}
 	if shadow {
-		op, err := build(innerIns)
+		op, err := build(b.Builder, innerIns)
 		switch {
 		case err == nil:
 			n.inner = op
@@ -195,8 +206,15 @@ func (b *Builder) fast(kind backends.OpType, inputs []backends.Op, build func(in
 	for _, in := range nodes {
 		n.foreign = n.foreign || !supportedDTypes[in.shape.DType]
 	}
-	if n.foreign && n.inner == nil {
-		return nil, fmt.Errorf("gocpu: %s of %s is on neither the fast path nor simplego", kind, n.shape.DType)
+	if n.foreign {
+		if n.inner == nil {
+			return nil, fmt.Errorf("gocpu: %s of %s is on neither the fast path nor simplego", kind, n.shape.DType)
+		}
+		n.call = &foreignCall{kind: kind, inputs: nodes, groups: []int{len(nodes)}, results: []*node{n},
+			replay: func(bb backends.Builder, in [][]backends.Op) ([]backends.Op, error) {
+				op, err := build(bb, in[0])
+				return []backends.Op{op}, err
+			}}
 	}
 	return b.add(n), nil
 }
@@ -230,9 +248,7 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 		outs[i] = n
 	}
 	why := ""
-	if f := firstForeign(outs); f != nil {
-		why = fmt.Sprintf("it needs %s of %s", f.op, f.shape)
-	} else if len(shardings) > 0 {
+	if len(shardings) > 0 {
 		why = "sharding"
 	} else {
 		exec, err := compile(b, outs)
@@ -255,30 +271,6 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 	return b.Builder.Compile(inner, shardings)
 }
 
-// firstForeign returns the first foreign node the outputs need, if any.
-func firstForeign(outs []*node) *node {
-	seen := make(map[*node]bool)
-	var found *node
-	var visit func(n *node)
-	visit = func(n *node) {
-		if seen[n] || found != nil {
-			return
-		}
-		seen[n] = true
-		if n.foreign {
-			found = n
-			return
-		}
-		for _, in := range n.inputs {
-			visit(in)
-		}
-	}
-	for _, o := range outs {
-		visit(o)
-	}
-	return found
-}
-
 // EnvTrace names the environment variable that, when set, makes the engine
 // say on standard error which graphs run on simplego and why.
 const EnvTrace = "JUANJI_GOCPU_TRACE"
@@ -296,8 +288,7 @@ func (b *Builder) Parameter(name string, shape shapes.Shape, sharding *backends.
 	if err != nil {
 		return nil, err
 	}
-	n := b.add(&node{op: backends.OpTypeParameter, shape: shape, inner: inner, param: len(b.params),
-		foreign: !supportedDTypes[shape.DType]})
+	n := b.add(&node{op: backends.OpTypeParameter, shape: shape, inner: inner, param: len(b.params)})
 	b.params = append(b.params, n)
 	return n, nil
 }
@@ -315,8 +306,7 @@ func (b *Builder) Constant(flat any, dims ...int) (backends.Op, error) {
 	v := reflect.ValueOf(flat)
 	c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
 	reflect.Copy(c, v)
-	return b.add(&node{op: backends.OpTypeConstant, shape: shape, inner: inner, constant: c.Interface(),
-		foreign: !supportedDTypes[shape.DType]}), nil
+	return b.add(&node{op: backends.OpTypeConstant, shape: shape, inner: inner, constant: c.Interface()}), nil
 }
 
 // sameShape is the shape rule of ops whose output is their first input's.
@@ -324,21 +314,21 @@ func sameShape(in []*node) (shapes.Shape, error) { return in[0].shape, nil }
 
 // Identity implements backends.Builder.
 func (b *Builder) Identity(x backends.Op) (backends.Op, error) {
-	return op(b.fast(backends.OpTypeIdentity, []backends.Op{x}, func(in []backends.Op) (backends.Op, error) { return b.Builder.Identity(in[0]) }, sameShape, nil))
+	return op(b.fast(backends.OpTypeIdentity, []backends.Op{x}, func(bb backends.Builder, in []backends.Op) (backends.Op, error) { return bb.Identity(in[0]) }, sameShape, nil))
 }
 
 // Reshape implements backends.Builder.
 func (b *Builder) Reshape(x backends.Op, dims ...int) (backends.Op, error) {
 	return op(b.fast(backends.OpTypeReshape, []backends.Op{x},
-		func(in []backends.Op) (backends.Op, error) { return b.Builder.Reshape(in[0], dims...) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) { return bb.Reshape(in[0], dims...) },
 		func(in []*node) (shapes.Shape, error) { return shapeinference.ReshapeOp(in[0].shape, dims) }, nil))
 }
 
 // BroadcastInDim implements backends.Builder.
 func (b *Builder) BroadcastInDim(x backends.Op, outputShape shapes.Shape, broadcastAxes []int) (backends.Op, error) {
 	return op(b.fast(backends.OpTypeBroadcastInDim, []backends.Op{x},
-		func(in []backends.Op) (backends.Op, error) {
-			return b.Builder.BroadcastInDim(in[0], outputShape, broadcastAxes)
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) {
+			return bb.BroadcastInDim(in[0], outputShape, broadcastAxes)
 		},
 		func(in []*node) (shapes.Shape, error) {
 			return outputShape, shapeinference.BroadcastInDimOp(in[0].shape, outputShape, broadcastAxes)
@@ -349,7 +339,9 @@ func (b *Builder) BroadcastInDim(x backends.Op, outputShape shapes.Shape, broadc
 // Transpose implements backends.Builder.
 func (b *Builder) Transpose(x backends.Op, permutation ...int) (backends.Op, error) {
 	return op(b.fast(backends.OpTypeTranspose, []backends.Op{x},
-		func(in []backends.Op) (backends.Op, error) { return b.Builder.Transpose(in[0], permutation...) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) {
+			return bb.Transpose(in[0], permutation...)
+		},
 		func(in []*node) (shapes.Shape, error) { return shapeinference.TransposeOp(in[0].shape, permutation) },
 		func(n *node) { n.axes = slices.Clone(permutation) }))
 }
@@ -357,7 +349,9 @@ func (b *Builder) Transpose(x backends.Op, permutation ...int) (backends.Op, err
 // Slice implements backends.Builder.
 func (b *Builder) Slice(x backends.Op, starts, limits, strides []int) (backends.Op, error) {
 	return op(b.fast(backends.OpTypeSlice, []backends.Op{x},
-		func(in []backends.Op) (backends.Op, error) { return b.Builder.Slice(in[0], starts, limits, strides) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) {
+			return bb.Slice(in[0], starts, limits, strides)
+		},
 		func(in []*node) (shapes.Shape, error) {
 			return shapeinference.SliceOp(in[0].shape, starts, limits, strides)
 		},
@@ -376,7 +370,7 @@ func (b *Builder) Slice(x backends.Op, starts, limits, strides []int) (backends.
 // Concatenate implements backends.Builder.
 func (b *Builder) Concatenate(axis int, operands ...backends.Op) (backends.Op, error) {
 	return op(b.fast(backends.OpTypeConcatenate, operands,
-		func(in []backends.Op) (backends.Op, error) { return b.Builder.Concatenate(axis, in...) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) { return bb.Concatenate(axis, in...) },
 		func(in []*node) (shapes.Shape, error) {
 			ss := make([]shapes.Shape, len(in))
 			for i, n := range in {
@@ -396,7 +390,9 @@ func (b *Builder) Concatenate(axis int, operands ...backends.Op) (backends.Op, e
 // Pad implements backends.Builder.
 func (b *Builder) Pad(x, fill backends.Op, axesConfig ...backends.PadAxis) (backends.Op, error) {
 	return op(b.fast(backends.OpTypePad, []backends.Op{x, fill},
-		func(in []backends.Op) (backends.Op, error) { return b.Builder.Pad(in[0], in[1], axesConfig...) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) {
+			return bb.Pad(in[0], in[1], axesConfig...)
+		},
 		func(in []*node) (shapes.Shape, error) {
 			s := in[0].shape.Clone()
 			if in[1].shape.Size() != 1 || in[1].shape.DType != s.DType {
@@ -420,7 +416,7 @@ func (b *Builder) Pad(x, fill backends.Op, axesConfig ...backends.PadAxis) (back
 // Iota implements backends.Builder.
 func (b *Builder) Iota(shape shapes.Shape, iotaAxis int) (backends.Op, error) {
 	return op(b.fast(backends.OpTypeIota, nil,
-		func([]backends.Op) (backends.Op, error) { return b.Builder.Iota(shape, iotaAxis) },
+		func(bb backends.Builder, _ []backends.Op) (backends.Op, error) { return bb.Iota(shape, iotaAxis) },
 		func([]*node) (shapes.Shape, error) { return shape, nil },
 		func(n *node) {
 			a := iotaAxis
@@ -434,14 +430,14 @@ func (b *Builder) Iota(shape shapes.Shape, iotaAxis int) (backends.Op, error) {
 // ConvertDType implements backends.Builder.
 func (b *Builder) ConvertDType(x backends.Op, dtype dtypes.DType) (backends.Op, error) {
 	return op(b.fast(backends.OpTypeConvertDType, []backends.Op{x},
-		func(in []backends.Op) (backends.Op, error) { return b.Builder.ConvertDType(in[0], dtype) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) { return bb.ConvertDType(in[0], dtype) },
 		func(in []*node) (shapes.Shape, error) { return shapes.Make(dtype, in[0].shape.Dimensions...), nil }, nil))
 }
 
 // Where implements backends.Builder.
 func (b *Builder) Where(cond, onTrue, onFalse backends.Op) (backends.Op, error) {
 	return b.elementwise(backends.OpTypeWhere, []backends.Op{cond, onTrue, onFalse},
-		func(in []backends.Op) (backends.Op, error) { return b.Builder.Where(in[0], in[1], in[2]) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) { return bb.Where(in[0], in[1], in[2]) },
 		func(in []*node) (shapes.Shape, error) {
 			return shapeinference.WhereOp(in[0].shape, in[1].shape, in[2].shape)
 		})
@@ -450,21 +446,21 @@ func (b *Builder) Where(cond, onTrue, onFalse backends.Op) (backends.Op, error) 
 // Clamp implements backends.Builder.
 func (b *Builder) Clamp(lo, x, hi backends.Op) (backends.Op, error) {
 	return b.elementwise(backends.OpTypeClamp, []backends.Op{lo, x, hi},
-		func(in []backends.Op) (backends.Op, error) { return b.Builder.Clamp(in[0], in[1], in[2]) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) { return bb.Clamp(in[0], in[1], in[2]) },
 		func(in []*node) (shapes.Shape, error) { return in[1].shape, nil })
 }
 
 // unary records a unary element-wise op.
-func (b *Builder) unary(kind backends.OpType, x backends.Op, build func(backends.Op) (backends.Op, error)) (backends.Op, error) {
+func (b *Builder) unary(kind backends.OpType, x backends.Op, build func(bb backends.Builder, x backends.Op) (backends.Op, error)) (backends.Op, error) {
 	return b.elementwise(kind, []backends.Op{x},
-		func(in []backends.Op) (backends.Op, error) { return build(in[0]) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) { return build(bb, in[0]) },
 		func(in []*node) (shapes.Shape, error) { return shapeinference.UnaryOp(kind, in[0].shape) })
 }
 
 // binary records a binary element-wise op.
-func (b *Builder) binary(kind backends.OpType, x, y backends.Op, build func(x, y backends.Op) (backends.Op, error)) (backends.Op, error) {
+func (b *Builder) binary(kind backends.OpType, x, y backends.Op, build func(bb backends.Builder, x, y backends.Op) (backends.Op, error)) (backends.Op, error) {
 	return b.elementwise(kind, []backends.Op{x, y},
-		func(in []backends.Op) (backends.Op, error) { return build(in[0], in[1]) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) { return build(bb, in[0], in[1]) },
 		func(in []*node) (shapes.Shape, error) {
 			if isComparison(kind) {
 				return shapeinference.ComparisonOp(kind, in[0].shape, in[1].shape)
@@ -477,7 +473,7 @@ func (b *Builder) binary(kind backends.OpType, x, y backends.Op, build func(x, y
 // output's dimensions or a single element. An input whose size-1 axes are
 // broadcast (allowed by GoMLX's shape rules) gets an explicit broadcast node
 // of its own before the op, so that the kernels see only those two cases.
-func (b *Builder) elementwise(kind backends.OpType, inputs []backends.Op, build func(in []backends.Op) (backends.Op, error),
+func (b *Builder) elementwise(kind backends.OpType, inputs []backends.Op, build func(bb backends.Builder, in []backends.Op) (backends.Op, error),
 	infer func(in []*node) (shapes.Shape, error)) (backends.Op, error) {
 	n, err := b.fast(kind, inputs, build, infer, nil)
 	if err != nil {
@@ -511,8 +507,8 @@ func (b *Builder) DotGeneral(lhs backends.Op, lhsContractingAxes, lhsBatchAxes [
 	// simplego normalizes the axes in place: it gets copies.
 	spec := dotSpec{slices.Clone(lhsContractingAxes), slices.Clone(lhsBatchAxes), slices.Clone(rhsContractingAxes), slices.Clone(rhsBatchAxes)}
 	return op(b.fast(backends.OpTypeDotGeneral, []backends.Op{lhs, rhs},
-		func(in []backends.Op) (backends.Op, error) {
-			return b.Builder.DotGeneral(in[0], slices.Clone(spec.lhsContracting), slices.Clone(spec.lhsBatch),
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) {
+			return bb.DotGeneral(in[0], slices.Clone(spec.lhsContracting), slices.Clone(spec.lhsBatch),
 				in[1], slices.Clone(spec.rhsContracting), slices.Clone(spec.rhsBatch))
 		},
 		func(in []*node) (shapes.Shape, error) { return dotShape(in[0].shape, in[1].shape, spec) },
@@ -562,9 +558,9 @@ func dotShape(l, r shapes.Shape, spec dotSpec) (shapes.Shape, error) {
 }
 
 // reduce records a reduction over axes (all axes when none are given).
-func (b *Builder) reduce(kind backends.OpType, x backends.Op, axes []int, build func(backends.Op, ...int) (backends.Op, error)) (backends.Op, error) {
+func (b *Builder) reduce(kind backends.OpType, x backends.Op, axes []int, build func(bb backends.Builder, x backends.Op, axes ...int) (backends.Op, error)) (backends.Op, error) {
 	return op(b.fast(kind, []backends.Op{x},
-		func(in []backends.Op) (backends.Op, error) { return build(in[0], axes...) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) { return build(bb, in[0], axes...) },
 		func(in []*node) (shapes.Shape, error) {
 			all := axes
 			if len(all) == 0 { // no axes: all of them
@@ -591,29 +587,29 @@ func (b *Builder) reduce(kind backends.OpType, x backends.Op, axes []int, build 
 
 // ReduceSum implements backends.Builder.
 func (b *Builder) ReduceSum(x backends.Op, axes ...int) (backends.Op, error) {
-	return b.reduce(backends.OpTypeReduceSum, x, axes, b.Builder.ReduceSum)
+	return b.reduce(backends.OpTypeReduceSum, x, axes, backends.Builder.ReduceSum)
 }
 
 // ReduceMax implements backends.Builder.
 func (b *Builder) ReduceMax(x backends.Op, axes ...int) (backends.Op, error) {
-	return b.reduce(backends.OpTypeReduceMax, x, axes, b.Builder.ReduceMax)
+	return b.reduce(backends.OpTypeReduceMax, x, axes, backends.Builder.ReduceMax)
 }
 
 // ReduceMin implements backends.Builder.
 func (b *Builder) ReduceMin(x backends.Op, axes ...int) (backends.Op, error) {
-	return b.reduce(backends.OpTypeReduceMin, x, axes, b.Builder.ReduceMin)
+	return b.reduce(backends.OpTypeReduceMin, x, axes, backends.Builder.ReduceMin)
 }
 
 // ReduceProduct implements backends.Builder.
 func (b *Builder) ReduceProduct(x backends.Op, axes ...int) (backends.Op, error) {
-	return b.reduce(backends.OpTypeReduceProduct, x, axes, b.Builder.ReduceProduct)
+	return b.reduce(backends.OpTypeReduceProduct, x, axes, backends.Builder.ReduceProduct)
 }
 
 // ArgMinMax implements backends.Builder.
 func (b *Builder) ArgMinMax(x backends.Op, axis int, outputDType dtypes.DType, isMin bool) (backends.Op, error) {
 	return op(b.fast(backends.OpTypeArgMinMax, []backends.Op{x},
-		func(in []backends.Op) (backends.Op, error) {
-			return b.Builder.ArgMinMax(in[0], axis, outputDType, isMin)
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) {
+			return bb.ArgMinMax(in[0], axis, outputDType, isMin)
 		},
 		func(in []*node) (shapes.Shape, error) {
 			return shapeinference.ArgMinMaxOp(in[0].shape, axis, outputDType)
@@ -631,10 +627,10 @@ func (b *Builder) ArgMinMax(x backends.Op, axis int, outputDType dtypes.DType, i
 func (b *Builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveAxesConfig, strides []int, paddings [][2]int,
 	inputDilations, kernelDilations []int, channelGroupCount, batchGroupCount int) (backends.Op, error) {
 	return op(b.fast(backends.OpTypeConvGeneral, []backends.Op{input, kernel},
-		func(in []backends.Op) (backends.Op, error) {
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) {
 			// simplego refuses (and prints) empty strides or dilations: it gets them spelled out.
 			s := len(axes.InputSpatial)
-			return b.Builder.ConvGeneral(in[0], in[1], axes, ones(strides, s), paddings, ones(inputDilations, s), ones(kernelDilations, s),
+			return bb.ConvGeneral(in[0], in[1], axes, ones(strides, s), paddings, ones(inputDilations, s), ones(kernelDilations, s),
 				max(channelGroupCount, 1), max(batchGroupCount, 1))
 		},
 		func(in []*node) (shapes.Shape, error) {
@@ -652,8 +648,8 @@ func (b *Builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveA
 // ReduceWindow implements backends.Builder.
 func (b *Builder) ReduceWindow(x backends.Op, reductionType backends.ReduceOpType, windowDimensions, strides, baseDilations, windowDilations []int, paddings [][2]int) (backends.Op, error) {
 	return op(b.fast(backends.OpTypeReduceWindow, []backends.Op{x},
-		func(in []backends.Op) (backends.Op, error) {
-			return b.Builder.ReduceWindow(in[0], reductionType, windowDimensions, strides, baseDilations, windowDilations, paddings)
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) {
+			return bb.ReduceWindow(in[0], reductionType, windowDimensions, strides, baseDilations, windowDilations, paddings)
 		},
 		func(in []*node) (shapes.Shape, error) {
 			return shapeinference.ReduceWindowOp(in[0].shape, windowDimensions, strides, baseDilations, windowDilations, paddings)
@@ -667,19 +663,21 @@ func (b *Builder) ReduceWindow(x backends.Op, reductionType backends.ReduceOpTyp
 // SelectAndScatterMax implements backends.Builder.
 func (b *Builder) SelectAndScatterMax(operand, source backends.Op, windowDimensions, windowStrides []int, paddings [][2]int) (backends.Op, error) {
 	return b.selectAndScatter(backends.OpTypeSelectAndScatterMax, backends.ReduceOpMax, operand, source, windowDimensions, windowStrides, paddings,
-		b.Builder.SelectAndScatterMax)
+		backends.Builder.SelectAndScatterMax)
 }
 
 // SelectAndScatterMin implements backends.Builder.
 func (b *Builder) SelectAndScatterMin(operand, source backends.Op, windowDimensions, windowStrides []int, paddings [][2]int) (backends.Op, error) {
 	return b.selectAndScatter(backends.OpTypeSelectAndScatterMin, backends.ReduceOpMin, operand, source, windowDimensions, windowStrides, paddings,
-		b.Builder.SelectAndScatterMin)
+		backends.Builder.SelectAndScatterMin)
 }
 
 func (b *Builder) selectAndScatter(kind backends.OpType, r backends.ReduceOpType, operand, source backends.Op, dims, strides []int, paddings [][2]int,
-	build func(operand, source backends.Op, dims, strides []int, paddings [][2]int) (backends.Op, error)) (backends.Op, error) {
+	build func(bb backends.Builder, operand, source backends.Op, dims, strides []int, paddings [][2]int) (backends.Op, error)) (backends.Op, error) {
 	return op(b.fast(kind, []backends.Op{operand, source},
-		func(in []backends.Op) (backends.Op, error) { return build(in[0], in[1], dims, strides, paddings) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) {
+			return build(bb, in[0], in[1], dims, strides, paddings)
+		},
 		func(in []*node) (shapes.Shape, error) {
 			want, err := shapeinference.ReduceWindowOp(in[0].shape, dims, strides, nil, nil, paddings)
 			if err != nil {
@@ -698,7 +696,7 @@ func (b *Builder) selectAndScatter(kind backends.OpType, r backends.ReduceOpType
 // Reverse implements backends.Builder.
 func (b *Builder) Reverse(x backends.Op, axes ...int) (backends.Op, error) {
 	return op(b.fast(backends.OpTypeReverse, []backends.Op{x},
-		func(in []backends.Op) (backends.Op, error) { return b.Builder.Reverse(in[0], axes...) },
+		func(bb backends.Builder, in []backends.Op) (backends.Op, error) { return bb.Reverse(in[0], axes...) },
 		func(in []*node) (shapes.Shape, error) {
 			for _, a := range normAxes(axes, in[0].shape.Rank()) {
 				if a < 0 || a >= in[0].shape.Rank() {

@@ -74,7 +74,7 @@ func compile(b *Builder, outputs []*node) (*Executable, error) {
 	root := make(map[*node]*node, len(order))
 	for _, n := range order {
 		root[n] = n
-		if isAlias(n) {
+		if isAlias(n) && !n.foreign {
 			root[n] = root[n.inputs[0]]
 		}
 	}
@@ -119,9 +119,9 @@ func compile(b *Builder, outputs []*node) (*Executable, error) {
 		case n.op == backends.OpTypeConstant:
 			p.slots = append(p.slots, slot{kind: slotConstant, dtype: n.shape.DType, size: n.shape.Size(), value: n.constant})
 			p.slotOf[n] = len(p.slots) - 1
-		case isAlias(n):
+		case isAlias(n) && !n.foreign:
 			p.slotOf[n] = p.slotOf[root[n]]
-		case isElementwise(n.op):
+		case isElementwise(n.op) && !n.foreign:
 			// Element-wise kernels may write over an input that dies here.
 			for _, in := range n.inputs {
 				release(root[in], i)
@@ -146,7 +146,20 @@ func compile(b *Builder, outputs []*node) (*Executable, error) {
 	}
 	pool := b.engine.pool
 	for _, n := range order {
-		if n.op == backends.OpTypeParameter || n.op == backends.OpTypeConstant || isAlias(n) {
+		if n.op == backends.OpTypeParameter || n.op == backends.OpTypeConstant || (isAlias(n) && !n.foreign) {
+			continue
+		}
+		if n.foreign {
+			// The call runs once, at its last result (all results have
+			// their storage by then).
+			if n != n.call.results[len(n.call.results)-1] {
+				continue
+			}
+			s, err := foreignStep(b.engine, n.call, p)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", n.op, n.shape, err)
+			}
+			e.steps = append(e.steps, s)
 			continue
 		}
 		s, err := makeStep(n, p, pool)

@@ -50,6 +50,7 @@ func TestModelStepsMatchSimpleGo(t *testing.T) {
 		{"lenet", func() nn.Layer { return models.LeNet() }, 8, 1, 28, 3},
 		{"lenet-bn", func() nn.Layer { return models.LeNetBN() }, 8, 1, 28, 3},
 		{"trashnet", func() nn.Layer { return models.TrashNet() }, 4, 3, 32, 2},
+		{"alexnet-dropout", func() nn.Layer { return models.AlexNet(16, 112) }, 2, 1, 112, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

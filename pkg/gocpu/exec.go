@@ -72,8 +72,8 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 		}
 		st.vals[i] = flat
 	}
-	for _, s := range e.steps {
-		s(st)
+	if err := e.run(st); err != nil {
+		return nil, err
 	}
 	// Outputs: copied into the donated inputs of the same shape where there
 	// are some (all reads are done by now), else into new buffers.
@@ -112,6 +112,24 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 		}
 	}
 	return outs, nil
+}
+
+// run runs the steps; a step that fails (an op run on simplego) panics
+// with an error, returned here.
+func (e *Executable) run(st *state) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if re, ok := r.(error); ok {
+				err = fmt.Errorf("gocpu: executable %q: %w", e.name, re)
+				return
+			}
+			panic(r)
+		}
+	}()
+	for _, s := range e.steps {
+		s(st)
+	}
+	return nil
 }
 
 // getState returns a state to execute with: a spare one or a new one.
@@ -162,5 +180,6 @@ func makeSlice(dtype dtypes.DType, n int) any {
 	case dtypes.Bool:
 		return make([]bool, n)
 	}
-	panic(fmt.Sprintf("gocpu: no storage for dtype %s", dtype))
+	// Other dtypes are only stored (and computed on simplego).
+	return reflect.MakeSlice(reflect.SliceOf(dtype.GoType()), n, n).Interface()
 }

@@ -19,8 +19,11 @@ func (b *Builder) AllReduce(operands []backends.Op, reductionType backends.Reduc
 	if err != nil {
 		return nil, err
 	}
-	outs, err := b.Builder.AllReduce(in.ops[0], reductionType, replicaGroups)
-	return b.foreignList(backends.OpTypeAllReduce, in, outs, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		return bb.AllReduce(rin[0], reductionType, replicaGroups)
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignList(backends.OpTypeAllReduce, in, outs, err, replay)
 }
 
 // BatchNormForInference implements backends.Builder: built on simplego, off the fast path.
@@ -29,8 +32,12 @@ func (b *Builder) BatchNormForInference(operand backends.Op, scale backends.Op, 
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.BatchNormForInference(in.ops[0][0], in.ops[1][0], in.ops[2][0], in.ops[3][0], in.ops[4][0], epsilon, featureAxis)
-	return b.foreign(backends.OpTypeBatchNormForInference, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.BatchNormForInference(rin[0][0], rin[1][0], rin[2][0], rin[3][0], rin[4][0], epsilon, featureAxis)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeBatchNormForInference, in, outs, err, replay)
 }
 
 // BatchNormForTraining implements backends.Builder: built on simplego, off the fast path.
@@ -39,8 +46,12 @@ func (b *Builder) BatchNormForTraining(operand backends.Op, scale backends.Op, o
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	o0, o1, o2, err := b.Builder.BatchNormForTraining(in.ops[0][0], in.ops[1][0], in.ops[2][0], epsilon, featureAxis)
-	r, err := b.foreignList(backends.OpTypeBatchNormForTraining, in, []backends.Op{o0, o1, o2}, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		o0, o1, o2, err := bb.BatchNormForTraining(rin[0][0], rin[1][0], rin[2][0], epsilon, featureAxis)
+		return []backends.Op{o0, o1, o2}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	r, err := b.foreignList(backends.OpTypeBatchNormForTraining, in, outs, err, replay)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -53,8 +64,12 @@ func (b *Builder) BatchNormGradient(operand backends.Op, scale backends.Op, mean
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	o0, o1, o2, err := b.Builder.BatchNormGradient(in.ops[0][0], in.ops[1][0], in.ops[2][0], in.ops[3][0], in.ops[4][0], epsilon, featureAxis)
-	r, err := b.foreignList(backends.OpTypeBatchNormGradient, in, []backends.Op{o0, o1, o2}, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		o0, o1, o2, err := bb.BatchNormGradient(rin[0][0], rin[1][0], rin[2][0], rin[3][0], rin[4][0], epsilon, featureAxis)
+		return []backends.Op{o0, o1, o2}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	r, err := b.foreignList(backends.OpTypeBatchNormGradient, in, outs, err, replay)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -67,8 +82,12 @@ func (b *Builder) BitCount(operand backends.Op) (backends.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.BitCount(in.ops[0][0])
-	return b.foreign(backends.OpTypeBitCount, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.BitCount(rin[0][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeBitCount, in, outs, err, replay)
 }
 
 // Bitcast implements backends.Builder: built on simplego, off the fast path.
@@ -77,8 +96,12 @@ func (b *Builder) Bitcast(x backends.Op, targetDType dtypes.DType) (backends.Op,
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.Bitcast(in.ops[0][0], targetDType)
-	return b.foreign(backends.OpTypeBitcast, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.Bitcast(rin[0][0], targetDType)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeBitcast, in, outs, err, replay)
 }
 
 // BitwiseAnd implements backends.Builder: built on simplego, off the fast path.
@@ -87,8 +110,12 @@ func (b *Builder) BitwiseAnd(lhs backends.Op, rhs backends.Op) (backends.Op, err
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.BitwiseAnd(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeBitwiseAnd, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.BitwiseAnd(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeBitwiseAnd, in, outs, err, replay)
 }
 
 // BitwiseNot implements backends.Builder: built on simplego, off the fast path.
@@ -97,8 +124,12 @@ func (b *Builder) BitwiseNot(x backends.Op) (backends.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.BitwiseNot(in.ops[0][0])
-	return b.foreign(backends.OpTypeBitwiseNot, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.BitwiseNot(rin[0][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeBitwiseNot, in, outs, err, replay)
 }
 
 // BitwiseOr implements backends.Builder: built on simplego, off the fast path.
@@ -107,8 +138,12 @@ func (b *Builder) BitwiseOr(lhs backends.Op, rhs backends.Op) (backends.Op, erro
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.BitwiseOr(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeBitwiseOr, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.BitwiseOr(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeBitwiseOr, in, outs, err, replay)
 }
 
 // BitwiseXor implements backends.Builder: built on simplego, off the fast path.
@@ -117,8 +152,12 @@ func (b *Builder) BitwiseXor(lhs backends.Op, rhs backends.Op) (backends.Op, err
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.BitwiseXor(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeBitwiseXor, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.BitwiseXor(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeBitwiseXor, in, outs, err, replay)
 }
 
 // Clz implements backends.Builder: built on simplego, off the fast path.
@@ -127,8 +166,12 @@ func (b *Builder) Clz(x backends.Op) (backends.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.Clz(in.ops[0][0])
-	return b.foreign(backends.OpTypeClz, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.Clz(rin[0][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeClz, in, outs, err, replay)
 }
 
 // Complex implements backends.Builder: built on simplego, off the fast path.
@@ -137,8 +180,12 @@ func (b *Builder) Complex(lhs backends.Op, rhs backends.Op) (backends.Op, error)
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.Complex(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeComplex, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.Complex(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeComplex, in, outs, err, replay)
 }
 
 // Conj implements backends.Builder: built on simplego, off the fast path.
@@ -147,8 +194,12 @@ func (b *Builder) Conj(x backends.Op) (backends.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.Conj(in.ops[0][0])
-	return b.foreign(backends.OpTypeConj, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.Conj(rin[0][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeConj, in, outs, err, replay)
 }
 
 // Dot implements backends.Builder: built on simplego, off the fast path.
@@ -157,8 +208,12 @@ func (b *Builder) Dot(lhs backends.Op, rhs backends.Op) (backends.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.Dot(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeDot, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.Dot(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeDot, in, outs, err, replay)
 }
 
 // DynamicSlice implements backends.Builder: built on simplego, off the fast path.
@@ -167,8 +222,12 @@ func (b *Builder) DynamicSlice(operand backends.Op, startIndices []backends.Op, 
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.DynamicSlice(in.ops[0][0], in.ops[1], sliceDims)
-	return b.foreign(backends.OpTypeDynamicSlice, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.DynamicSlice(rin[0][0], rin[1], sliceDims)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeDynamicSlice, in, outs, err, replay)
 }
 
 // DynamicUpdateSlice implements backends.Builder: built on simplego, off the fast path.
@@ -177,8 +236,12 @@ func (b *Builder) DynamicUpdateSlice(operand backends.Op, update backends.Op, st
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.DynamicUpdateSlice(in.ops[0][0], in.ops[1][0], in.ops[2])
-	return b.foreign(backends.OpTypeDynamicUpdateSlice, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.DynamicUpdateSlice(rin[0][0], rin[1][0], rin[2])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeDynamicUpdateSlice, in, outs, err, replay)
 }
 
 // EqualTotalOrder implements backends.Builder: built on simplego, off the fast path.
@@ -187,8 +250,12 @@ func (b *Builder) EqualTotalOrder(lhs backends.Op, rhs backends.Op) (backends.Op
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.EqualTotalOrder(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeEqualTotalOrder, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.EqualTotalOrder(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeEqualTotalOrder, in, outs, err, replay)
 }
 
 // FFT implements backends.Builder: built on simplego, off the fast path.
@@ -197,8 +264,12 @@ func (b *Builder) FFT(operand backends.Op, fftType backends.FFTType, fftLength [
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.FFT(in.ops[0][0], fftType, fftLength)
-	return b.foreign(backends.OpTypeFFT, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.FFT(rin[0][0], fftType, fftLength)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeFFT, in, outs, err, replay)
 }
 
 // Gather implements backends.Builder: built on simplego, off the fast path.
@@ -207,8 +278,12 @@ func (b *Builder) Gather(operand backends.Op, startIndices backends.Op, indexVec
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.Gather(in.ops[0][0], in.ops[1][0], indexVectorAxis, offsetOutputAxes, collapsedSliceAxes, startIndexMap, sliceSizes, indicesAreSorted)
-	return b.foreign(backends.OpTypeGather, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.Gather(rin[0][0], rin[1][0], indexVectorAxis, offsetOutputAxes, collapsedSliceAxes, startIndexMap, sliceSizes, indicesAreSorted)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeGather, in, outs, err, replay)
 }
 
 // GreaterOrEqualTotalOrder implements backends.Builder: built on simplego, off the fast path.
@@ -217,8 +292,12 @@ func (b *Builder) GreaterOrEqualTotalOrder(lhs backends.Op, rhs backends.Op) (ba
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.GreaterOrEqualTotalOrder(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeGreaterOrEqualTotalOrder, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.GreaterOrEqualTotalOrder(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeGreaterOrEqualTotalOrder, in, outs, err, replay)
 }
 
 // GreaterThanTotalOrder implements backends.Builder: built on simplego, off the fast path.
@@ -227,8 +306,12 @@ func (b *Builder) GreaterThanTotalOrder(lhs backends.Op, rhs backends.Op) (backe
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.GreaterThanTotalOrder(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeGreaterThanTotalOrder, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.GreaterThanTotalOrder(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeGreaterThanTotalOrder, in, outs, err, replay)
 }
 
 // Imag implements backends.Builder: built on simplego, off the fast path.
@@ -237,8 +320,12 @@ func (b *Builder) Imag(x backends.Op) (backends.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.Imag(in.ops[0][0])
-	return b.foreign(backends.OpTypeImag, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.Imag(rin[0][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeImag, in, outs, err, replay)
 }
 
 // LessOrEqualTotalOrder implements backends.Builder: built on simplego, off the fast path.
@@ -247,8 +334,12 @@ func (b *Builder) LessOrEqualTotalOrder(lhs backends.Op, rhs backends.Op) (backe
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.LessOrEqualTotalOrder(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeLessOrEqualTotalOrder, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.LessOrEqualTotalOrder(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeLessOrEqualTotalOrder, in, outs, err, replay)
 }
 
 // LessThanTotalOrder implements backends.Builder: built on simplego, off the fast path.
@@ -257,8 +348,12 @@ func (b *Builder) LessThanTotalOrder(lhs backends.Op, rhs backends.Op) (backends
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.LessThanTotalOrder(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeLessThanTotalOrder, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.LessThanTotalOrder(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeLessThanTotalOrder, in, outs, err, replay)
 }
 
 // NotEqualTotalOrder implements backends.Builder: built on simplego, off the fast path.
@@ -267,8 +362,12 @@ func (b *Builder) NotEqualTotalOrder(lhs backends.Op, rhs backends.Op) (backends
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.NotEqualTotalOrder(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeNotEqualTotalOrder, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.NotEqualTotalOrder(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeNotEqualTotalOrder, in, outs, err, replay)
 }
 
 // RNGBitGenerator implements backends.Builder: built on simplego, off the fast path.
@@ -277,8 +376,12 @@ func (b *Builder) RNGBitGenerator(state backends.Op, shape shapes.Shape) (backen
 	if err != nil {
 		return nil, nil, err
 	}
-	o0, o1, err := b.Builder.RNGBitGenerator(in.ops[0][0], shape)
-	r, err := b.foreignList(backends.OpTypeRNGBitGenerator, in, []backends.Op{o0, o1}, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		o0, o1, err := bb.RNGBitGenerator(rin[0][0], shape)
+		return []backends.Op{o0, o1}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	r, err := b.foreignList(backends.OpTypeRNGBitGenerator, in, outs, err, replay)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -291,8 +394,12 @@ func (b *Builder) Real(x backends.Op) (backends.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.Real(in.ops[0][0])
-	return b.foreign(backends.OpTypeReal, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.Real(rin[0][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeReal, in, outs, err, replay)
 }
 
 // ReduceBitwiseAnd implements backends.Builder: built on simplego, off the fast path.
@@ -301,8 +408,12 @@ func (b *Builder) ReduceBitwiseAnd(x backends.Op, axes ...int) (backends.Op, err
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ReduceBitwiseAnd(in.ops[0][0], axes...)
-	return b.foreign(backends.OpTypeReduceBitwiseAnd, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ReduceBitwiseAnd(rin[0][0], axes...)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeReduceBitwiseAnd, in, outs, err, replay)
 }
 
 // ReduceBitwiseOr implements backends.Builder: built on simplego, off the fast path.
@@ -311,8 +422,12 @@ func (b *Builder) ReduceBitwiseOr(x backends.Op, axes ...int) (backends.Op, erro
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ReduceBitwiseOr(in.ops[0][0], axes...)
-	return b.foreign(backends.OpTypeReduceBitwiseOr, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ReduceBitwiseOr(rin[0][0], axes...)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeReduceBitwiseOr, in, outs, err, replay)
 }
 
 // ReduceBitwiseXor implements backends.Builder: built on simplego, off the fast path.
@@ -321,8 +436,12 @@ func (b *Builder) ReduceBitwiseXor(x backends.Op, axes ...int) (backends.Op, err
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ReduceBitwiseXor(in.ops[0][0], axes...)
-	return b.foreign(backends.OpTypeReduceBitwiseXor, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ReduceBitwiseXor(rin[0][0], axes...)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeReduceBitwiseXor, in, outs, err, replay)
 }
 
 // ReduceLogicalAnd implements backends.Builder: built on simplego, off the fast path.
@@ -331,8 +450,12 @@ func (b *Builder) ReduceLogicalAnd(x backends.Op, axes ...int) (backends.Op, err
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ReduceLogicalAnd(in.ops[0][0], axes...)
-	return b.foreign(backends.OpTypeReduceLogicalAnd, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ReduceLogicalAnd(rin[0][0], axes...)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeReduceLogicalAnd, in, outs, err, replay)
 }
 
 // ReduceLogicalOr implements backends.Builder: built on simplego, off the fast path.
@@ -341,8 +464,12 @@ func (b *Builder) ReduceLogicalOr(x backends.Op, axes ...int) (backends.Op, erro
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ReduceLogicalOr(in.ops[0][0], axes...)
-	return b.foreign(backends.OpTypeReduceLogicalOr, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ReduceLogicalOr(rin[0][0], axes...)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeReduceLogicalOr, in, outs, err, replay)
 }
 
 // ReduceLogicalXor implements backends.Builder: built on simplego, off the fast path.
@@ -351,8 +478,12 @@ func (b *Builder) ReduceLogicalXor(x backends.Op, axes ...int) (backends.Op, err
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ReduceLogicalXor(in.ops[0][0], axes...)
-	return b.foreign(backends.OpTypeReduceLogicalXor, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ReduceLogicalXor(rin[0][0], axes...)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeReduceLogicalXor, in, outs, err, replay)
 }
 
 // ScatterMax implements backends.Builder: built on simplego, off the fast path.
@@ -361,8 +492,12 @@ func (b *Builder) ScatterMax(operand backends.Op, scatterIndices backends.Op, up
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ScatterMax(in.ops[0][0], in.ops[1][0], in.ops[2][0], indexVectorAxis, updateWindowAxes, insertedWindowAxes, scatterAxesToOperandAxes, indicesAreSorted, uniqueIndices)
-	return b.foreign(backends.OpTypeScatterMax, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ScatterMax(rin[0][0], rin[1][0], rin[2][0], indexVectorAxis, updateWindowAxes, insertedWindowAxes, scatterAxesToOperandAxes, indicesAreSorted, uniqueIndices)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeScatterMax, in, outs, err, replay)
 }
 
 // ScatterMin implements backends.Builder: built on simplego, off the fast path.
@@ -371,8 +506,12 @@ func (b *Builder) ScatterMin(operand backends.Op, scatterIndices backends.Op, up
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ScatterMin(in.ops[0][0], in.ops[1][0], in.ops[2][0], indexVectorAxis, updateWindowAxes, insertedWindowAxes, scatterAxesToOperandAxes, indicesAreSorted, uniqueIndices)
-	return b.foreign(backends.OpTypeScatterMin, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ScatterMin(rin[0][0], rin[1][0], rin[2][0], indexVectorAxis, updateWindowAxes, insertedWindowAxes, scatterAxesToOperandAxes, indicesAreSorted, uniqueIndices)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeScatterMin, in, outs, err, replay)
 }
 
 // ScatterSum implements backends.Builder: built on simplego, off the fast path.
@@ -381,8 +520,12 @@ func (b *Builder) ScatterSum(operand backends.Op, scatterIndices backends.Op, up
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ScatterSum(in.ops[0][0], in.ops[1][0], in.ops[2][0], indexVectorAxis, updateWindowAxes, insertedWindowAxes, scatterAxesToOperandAxes, indicesAreSorted, uniqueIndices)
-	return b.foreign(backends.OpTypeScatterSum, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ScatterSum(rin[0][0], rin[1][0], rin[2][0], indexVectorAxis, updateWindowAxes, insertedWindowAxes, scatterAxesToOperandAxes, indicesAreSorted, uniqueIndices)
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeScatterSum, in, outs, err, replay)
 }
 
 // ShiftLeft implements backends.Builder: built on simplego, off the fast path.
@@ -391,8 +534,12 @@ func (b *Builder) ShiftLeft(lhs backends.Op, rhs backends.Op) (backends.Op, erro
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ShiftLeft(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeShiftLeft, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ShiftLeft(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeShiftLeft, in, outs, err, replay)
 }
 
 // ShiftRightArithmetic implements backends.Builder: built on simplego, off the fast path.
@@ -401,8 +548,12 @@ func (b *Builder) ShiftRightArithmetic(lhs backends.Op, rhs backends.Op) (backen
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ShiftRightArithmetic(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeShiftRightArithmetic, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ShiftRightArithmetic(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeShiftRightArithmetic, in, outs, err, replay)
 }
 
 // ShiftRightLogical implements backends.Builder: built on simplego, off the fast path.
@@ -411,6 +562,10 @@ func (b *Builder) ShiftRightLogical(lhs backends.Op, rhs backends.Op) (backends.
 	if err != nil {
 		return nil, err
 	}
-	op, err := b.Builder.ShiftRightLogical(in.ops[0][0], in.ops[1][0])
-	return b.foreign(backends.OpTypeShiftRightLogical, in, op, err)
+	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
+		op, err := bb.ShiftRightLogical(rin[0][0], rin[1][0])
+		return []backends.Op{op}, err
+	}
+	outs, err := replay(b.Builder, in.ops)
+	return b.foreignOne(backends.OpTypeShiftRightLogical, in, outs, err, replay)
 }

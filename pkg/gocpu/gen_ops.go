@@ -6,185 +6,185 @@ import "github.com/gomlx/gomlx/backends"
 
 // Abs implements backends.Builder.
 func (b *Builder) Abs(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeAbs, x, b.Builder.Abs)
+	return b.unary(backends.OpTypeAbs, x, backends.Builder.Abs)
 }
 
 // Neg implements backends.Builder.
 func (b *Builder) Neg(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeNeg, x, b.Builder.Neg)
+	return b.unary(backends.OpTypeNeg, x, backends.Builder.Neg)
 }
 
 // Exp implements backends.Builder.
 func (b *Builder) Exp(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeExp, x, b.Builder.Exp)
+	return b.unary(backends.OpTypeExp, x, backends.Builder.Exp)
 }
 
 // Expm1 implements backends.Builder.
 func (b *Builder) Expm1(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeExpm1, x, b.Builder.Expm1)
+	return b.unary(backends.OpTypeExpm1, x, backends.Builder.Expm1)
 }
 
 // Log implements backends.Builder.
 func (b *Builder) Log(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeLog, x, b.Builder.Log)
+	return b.unary(backends.OpTypeLog, x, backends.Builder.Log)
 }
 
 // Log1p implements backends.Builder.
 func (b *Builder) Log1p(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeLog1p, x, b.Builder.Log1p)
+	return b.unary(backends.OpTypeLog1p, x, backends.Builder.Log1p)
 }
 
 // Logistic implements backends.Builder.
 func (b *Builder) Logistic(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeLogistic, x, b.Builder.Logistic)
+	return b.unary(backends.OpTypeLogistic, x, backends.Builder.Logistic)
 }
 
 // Tanh implements backends.Builder.
 func (b *Builder) Tanh(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeTanh, x, b.Builder.Tanh)
+	return b.unary(backends.OpTypeTanh, x, backends.Builder.Tanh)
 }
 
 // Sqrt implements backends.Builder.
 func (b *Builder) Sqrt(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeSqrt, x, b.Builder.Sqrt)
+	return b.unary(backends.OpTypeSqrt, x, backends.Builder.Sqrt)
 }
 
 // Rsqrt implements backends.Builder.
 func (b *Builder) Rsqrt(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeRsqrt, x, b.Builder.Rsqrt)
+	return b.unary(backends.OpTypeRsqrt, x, backends.Builder.Rsqrt)
 }
 
 // Sign implements backends.Builder.
 func (b *Builder) Sign(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeSign, x, b.Builder.Sign)
+	return b.unary(backends.OpTypeSign, x, backends.Builder.Sign)
 }
 
 // Floor implements backends.Builder.
 func (b *Builder) Floor(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeFloor, x, b.Builder.Floor)
+	return b.unary(backends.OpTypeFloor, x, backends.Builder.Floor)
 }
 
 // Ceil implements backends.Builder.
 func (b *Builder) Ceil(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeCeil, x, b.Builder.Ceil)
+	return b.unary(backends.OpTypeCeil, x, backends.Builder.Ceil)
 }
 
 // Round implements backends.Builder.
 func (b *Builder) Round(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeRound, x, b.Builder.Round)
+	return b.unary(backends.OpTypeRound, x, backends.Builder.Round)
 }
 
 // Cos implements backends.Builder.
 func (b *Builder) Cos(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeCos, x, b.Builder.Cos)
+	return b.unary(backends.OpTypeCos, x, backends.Builder.Cos)
 }
 
 // Sin implements backends.Builder.
 func (b *Builder) Sin(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeSin, x, b.Builder.Sin)
+	return b.unary(backends.OpTypeSin, x, backends.Builder.Sin)
 }
 
 // Erf implements backends.Builder.
 func (b *Builder) Erf(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeErf, x, b.Builder.Erf)
+	return b.unary(backends.OpTypeErf, x, backends.Builder.Erf)
 }
 
 // IsFinite implements backends.Builder.
 func (b *Builder) IsFinite(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeIsFinite, x, b.Builder.IsFinite)
+	return b.unary(backends.OpTypeIsFinite, x, backends.Builder.IsFinite)
 }
 
 // IsNaN implements backends.Builder.
 func (b *Builder) IsNaN(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeIsNaN, x, b.Builder.IsNaN)
+	return b.unary(backends.OpTypeIsNaN, x, backends.Builder.IsNaN)
 }
 
 // LogicalNot implements backends.Builder.
 func (b *Builder) LogicalNot(x backends.Op) (backends.Op, error) {
-	return b.unary(backends.OpTypeLogicalNot, x, b.Builder.LogicalNot)
+	return b.unary(backends.OpTypeLogicalNot, x, backends.Builder.LogicalNot)
 }
 
 // Add implements backends.Builder.
 func (b *Builder) Add(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeAdd, lhs, rhs, b.Builder.Add)
+	return b.binary(backends.OpTypeAdd, lhs, rhs, backends.Builder.Add)
 }
 
 // Sub implements backends.Builder.
 func (b *Builder) Sub(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeSub, lhs, rhs, b.Builder.Sub)
+	return b.binary(backends.OpTypeSub, lhs, rhs, backends.Builder.Sub)
 }
 
 // Mul implements backends.Builder.
 func (b *Builder) Mul(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeMul, lhs, rhs, b.Builder.Mul)
+	return b.binary(backends.OpTypeMul, lhs, rhs, backends.Builder.Mul)
 }
 
 // Div implements backends.Builder.
 func (b *Builder) Div(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeDiv, lhs, rhs, b.Builder.Div)
+	return b.binary(backends.OpTypeDiv, lhs, rhs, backends.Builder.Div)
 }
 
 // Max implements backends.Builder.
 func (b *Builder) Max(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeMax, lhs, rhs, b.Builder.Max)
+	return b.binary(backends.OpTypeMax, lhs, rhs, backends.Builder.Max)
 }
 
 // Min implements backends.Builder.
 func (b *Builder) Min(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeMin, lhs, rhs, b.Builder.Min)
+	return b.binary(backends.OpTypeMin, lhs, rhs, backends.Builder.Min)
 }
 
 // Pow implements backends.Builder.
 func (b *Builder) Pow(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypePow, lhs, rhs, b.Builder.Pow)
+	return b.binary(backends.OpTypePow, lhs, rhs, backends.Builder.Pow)
 }
 
 // Rem implements backends.Builder.
 func (b *Builder) Rem(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeRem, lhs, rhs, b.Builder.Rem)
+	return b.binary(backends.OpTypeRem, lhs, rhs, backends.Builder.Rem)
 }
 
 // Equal implements backends.Builder.
 func (b *Builder) Equal(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeEqual, lhs, rhs, b.Builder.Equal)
+	return b.binary(backends.OpTypeEqual, lhs, rhs, backends.Builder.Equal)
 }
 
 // NotEqual implements backends.Builder.
 func (b *Builder) NotEqual(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeNotEqual, lhs, rhs, b.Builder.NotEqual)
+	return b.binary(backends.OpTypeNotEqual, lhs, rhs, backends.Builder.NotEqual)
 }
 
 // GreaterThan implements backends.Builder.
 func (b *Builder) GreaterThan(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeGreaterThan, lhs, rhs, b.Builder.GreaterThan)
+	return b.binary(backends.OpTypeGreaterThan, lhs, rhs, backends.Builder.GreaterThan)
 }
 
 // GreaterOrEqual implements backends.Builder.
 func (b *Builder) GreaterOrEqual(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeGreaterOrEqual, lhs, rhs, b.Builder.GreaterOrEqual)
+	return b.binary(backends.OpTypeGreaterOrEqual, lhs, rhs, backends.Builder.GreaterOrEqual)
 }
 
 // LessThan implements backends.Builder.
 func (b *Builder) LessThan(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeLessThan, lhs, rhs, b.Builder.LessThan)
+	return b.binary(backends.OpTypeLessThan, lhs, rhs, backends.Builder.LessThan)
 }
 
 // LessOrEqual implements backends.Builder.
 func (b *Builder) LessOrEqual(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeLessOrEqual, lhs, rhs, b.Builder.LessOrEqual)
+	return b.binary(backends.OpTypeLessOrEqual, lhs, rhs, backends.Builder.LessOrEqual)
 }
 
 // LogicalAnd implements backends.Builder.
 func (b *Builder) LogicalAnd(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeLogicalAnd, lhs, rhs, b.Builder.LogicalAnd)
+	return b.binary(backends.OpTypeLogicalAnd, lhs, rhs, backends.Builder.LogicalAnd)
 }
 
 // LogicalOr implements backends.Builder.
 func (b *Builder) LogicalOr(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeLogicalOr, lhs, rhs, b.Builder.LogicalOr)
+	return b.binary(backends.OpTypeLogicalOr, lhs, rhs, backends.Builder.LogicalOr)
 }
 
 // LogicalXor implements backends.Builder.
 func (b *Builder) LogicalXor(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeLogicalXor, lhs, rhs, b.Builder.LogicalXor)
+	return b.binary(backends.OpTypeLogicalXor, lhs, rhs, backends.Builder.LogicalXor)
 }

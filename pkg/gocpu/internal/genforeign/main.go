@@ -177,20 +177,24 @@ func writeMethod(out *bytes.Buffer, fset *token.FileSet, name string, ft *ast.Fu
 		}
 	}
 	fmt.Fprintf(out, "\tif err != nil {\n\t\treturn %s\n\t}\n", strings.Join(zeros, ", "))
+	rargs := strings.ReplaceAll(strings.Join(args, ", "), "in.ops[", "rin[")
 	switch {
 	case listResult:
-		fmt.Fprintf(out, "\touts, err := b.Builder.%s(%s)\n", name, strings.Join(args, ", "))
-		fmt.Fprintf(out, "\treturn b.foreignList(backends.OpType%s, in, outs, err)\n}\n\n", name)
+		fmt.Fprintf(out, "\treplay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) { return bb.%s(%s) }\n", name, rargs)
+		fmt.Fprintf(out, "\touts, err := replay(b.Builder, in.ops)\n")
+		fmt.Fprintf(out, "\treturn b.foreignList(backends.OpType%s, in, outs, err, replay)\n}\n\n", name)
 	case nOps == 1:
-		fmt.Fprintf(out, "\top, err := b.Builder.%s(%s)\n", name, strings.Join(args, ", "))
-		fmt.Fprintf(out, "\treturn b.foreign(backends.OpType%s, in, op, err)\n}\n\n", name)
+		fmt.Fprintf(out, "\treplay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {\n\t\top, err := bb.%s(%s)\n\t\treturn []backends.Op{op}, err\n\t}\n", name, rargs)
+		fmt.Fprintf(out, "\touts, err := replay(b.Builder, in.ops)\n")
+		fmt.Fprintf(out, "\treturn b.foreignOne(backends.OpType%s, in, outs, err, replay)\n}\n\n", name)
 	default:
 		vars := make([]string, nOps)
 		for i := range vars {
 			vars[i] = fmt.Sprintf("o%d", i)
 		}
-		fmt.Fprintf(out, "\t%s, err := b.Builder.%s(%s)\n", strings.Join(vars, ", "), name, strings.Join(args, ", "))
-		fmt.Fprintf(out, "\tr, err := b.foreignList(backends.OpType%s, in, []backends.Op{%s}, err)\n", name, strings.Join(vars, ", "))
+		fmt.Fprintf(out, "\treplay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {\n\t\t%s, err := bb.%s(%s)\n\t\treturn []backends.Op{%s}, err\n\t}\n", strings.Join(vars, ", "), name, rargs, strings.Join(vars, ", "))
+		fmt.Fprintf(out, "\touts, err := replay(b.Builder, in.ops)\n")
+		fmt.Fprintf(out, "\tr, err := b.foreignList(backends.OpType%s, in, outs, err, replay)\n", name)
 		fmt.Fprintf(out, "\tif err != nil {\n\t\treturn %s\n\t}\n", strings.Join(zeros, ", "))
 		rs := make([]string, nOps)
 		for i := range rs {

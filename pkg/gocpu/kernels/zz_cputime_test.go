@@ -1,0 +1,50 @@
+package kernels
+
+import (
+	"os"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(1, &ru) // RUSAGE_THREAD
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func TestZZCPUTime(t *testing.T) {
+	if os.Getenv("ZZ") == "" {
+		t.Skip()
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	p := NewPool(1)
+	for _, s := range benchShapes {
+		a := make([]float32, s.m*s.k)
+		b := make([]float32, s.k*s.n)
+		c := make([]float32, s.m*s.n)
+		for i := range a {
+			a[i] = float32(i%7) * 0.1
+		}
+		for i := range b {
+			b[i] = float32(i%5) * 0.1
+		}
+		am := MatF32{a, 0, s.k, 1}
+		if s.m == 25 {
+			am = MatF32{a, 0, 1, s.m}
+		}
+		bm := MatF32{b, 0, s.n, 1}
+		cm := MatF32{c, 0, s.n, 1}
+		GemmF32(p, s.m, s.n, s.k, am, bm, cm, false)
+		flop := 2 * float64(s.m*s.n*s.k)
+		iters := int(max(3, 2e9/flop))
+		t0, w0 := threadCPU(), time.Now()
+		for range iters {
+			GemmF32(p, s.m, s.n, s.k, am, bm, cm, false)
+		}
+		cpu, wall := threadCPU()-t0, time.Since(w0)
+		t.Logf("%-32s %6.1f GFLOP/cpu-s  (%5.1f wall)", s.name, flop*float64(iters)/cpu.Seconds()/1e9, flop*float64(iters)/wall.Seconds()/1e9)
+	}
+}
