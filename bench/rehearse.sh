@@ -9,7 +9,8 @@
 # compiled with gcc: a PJRT table of version 0.95 and no functions; a text file without gcc),
 # a `jax` module whose devices('gpu') names one fake GPU, the dist-info of jax and
 # jax-cuda13-pjrt, and nvidia/{cu13,cudnn} folders with a `ptxas` and a libdevice.
-# Then: JUANJI_DEVICE=go for every Go step, PyTorch (if installed) on the CPU, MODELS=lenet,
+# Then: JUANJI_DEVICE=go for the "GPU" Go steps, gocpu for the CPU-engine ones (as on the GPU
+# machine), PyTorch (if installed) on the CPU, MODELS=lenet,
 # CPU_MODELS=lenet, 3 steps. All knobs of gpu-check.sh pass through (REHEARSE_SPEND...).
 # Nothing here measures anything worth keeping: the figures are CPU figures of tiny runs.
 set -u
@@ -58,7 +59,7 @@ export PATH="$FAKE/bin:$PATH"
 export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
 export REHEARSAL=1
 export OUT=${OUT:-$HERE/out-rehearsal}
-export GO_DEVICE=${GO_DEVICE:-go} PT_DEVICE=${PT_DEVICE:-cpu} CPU_DEVICE=${CPU_DEVICE:-go}
+export GO_DEVICE=${GO_DEVICE:-go} PT_DEVICE=${PT_DEVICE:-cpu} CPU_DEVICE=${CPU_DEVICE:-gocpu}
 export MODELS=${MODELS:-lenet} CPU_MODELS=${CPU_MODELS:-lenet}
 export STEPS=${STEPS:-3} WARMUP=${WARMUP:-1} CPU_STEPS=${CPU_STEPS:-"lenet:3"} CPU_WARMUP=${CPU_WARMUP:-1}
 bash "$HERE/gpu-check.sh"
