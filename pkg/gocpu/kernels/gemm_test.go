@@ -112,6 +112,9 @@ func TestGemm(t *testing.T) {
 		if testing.Short() && s.m*s.n*s.k > 1e6 {
 			combos = [][2]layout{{rowMajor, rowMajor}, {transposed, strided}, {strided, transposed}}
 		}
+		if raceEnabled && s.m*s.n*s.k > 1e7 {
+			continue
+		}
 		if raceEnabled && s.m*s.n*s.k > 2e4 {
 			combos = [][2]layout{combos[si%len(combos)]}
 		}
