@@ -95,6 +95,10 @@ func TestParamCounts(t *testing.T) {
 		{"VGG-11 (d2l)", VGG11(1, 224), 128806154},
 		{"NiN (d2l)", NiN(1), 1992166},
 		{"GoogLeNet (d2l)", GoogLeNet(1), 5977530},
+		// Notebook 02's narrowed networks with batch norm after every convolution, counted by
+		// PyTorch with notebooks/pytorch/classic_cnns_check.py.
+		{"NiN /8 + batch norm", nn.WithBatchNorm(NiN(8)), 37258},
+		{"GoogLeNet /8 + batch norm", nn.WithBatchNorm(GoogLeNet(8)), 97488},
 	}
 	for _, tc := range tests {
 		if got := nn.NumParams(tc.net); got != tc.want {

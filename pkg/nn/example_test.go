@@ -53,3 +53,19 @@ func ExampleInitialize() {
 	fmt.Println(nn.NumParams(net))
 	// Output: 27090
 }
+
+// WithBatchNorm puts a BatchNorm2d after every convolution, as torchvision's vgg11_bn does.
+func ExampleWithBatchNorm() {
+	block := nn.Sequential(nn.Conv2d(1, 4, 3).Padding(1), nn.ReLU(), nn.MaxPool2d(2, 2, 0))
+	fmt.Println(nn.WithBatchNorm(nn.Sequential(block, nn.Flatten())))
+	// Output:
+	// Sequential(
+	//   (0): Sequential(
+	//     (0): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+	//     (1): BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+	//     (2): ReLU()
+	//     (3): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+	//   )
+	//   (1): Flatten(start_dim=1, end_dim=-1)
+	// )
+}

@@ -144,6 +144,28 @@ func Initialize[L Layer](l L, init func(Layer)) L {
 	return l
 }
 
+// WithBatchNorm inserts a BatchNorm2d after every Conv2d of every Sequential in l, at any
+// depth, and returns l: torchvision's vgg11_bn is VGG-11 built this way, and GoogLeNet's second
+// version (BN-Inception, the paper that introduced batch norm) added it the same way. Call it
+// once, before the network's first use.
+func WithBatchNorm[L Layer](l L) L {
+	Apply(l, func(layer Layer) {
+		s, ok := layer.(*SequentialLayer)
+		if !ok {
+			return
+		}
+		layers := make([]Layer, 0, len(s.Layers))
+		for _, child := range s.Layers {
+			layers = append(layers, child)
+			if c, ok := child.(*Conv2dLayer); ok {
+				layers = append(layers, BatchNorm2d(c.Out))
+			}
+		}
+		s.Layers = layers
+	})
+	return l
+}
+
 // initializer returns the context initializer for a weight of the given fans.
 func initializer(ctx *context.Context, init Init, fanIn, fanOut int) context.VariableInitializer {
 	return func(g *graph.Graph, shape shapes.Shape) *graph.Node {
