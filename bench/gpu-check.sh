@@ -133,6 +133,19 @@ skip() {
 	res "step name=$1 status=skipped reason=$2"
 	N_SKIPPED=$((N_SKIPPED + 1))
 }
+# missing NAME REASON: a step that cannot run because what it needs is absent: a failure on a
+# GPU run, a skip in a rehearsal.
+missing() {
+	if ((REHEARSAL)); then
+		skip "$1" "$2"
+		return
+	fi
+	res "step name=$1 status=failed reason=$2"
+	N_FAILED=$((N_FAILED + 1))
+	FAILS+=("$1:$2")
+}
+PT_REASON=no_torch
+[[ ${PT_SKIP:-0} == 1 ]] && PT_REASON=PT_SKIP
 # tail_log NAME N: the first 3 and the last N lines of a step's log, indented, into the report.
 tail_log() {
 	local f=$OUT/logs/$1.log
@@ -217,7 +230,7 @@ if command -v nvidia-smi >/dev/null; then
 	step facts-gpu-query "$T_SMIQ" nvidia-smi --query-gpu=index,name,driver_version,compute_cap,memory.total,memory.used,clocks.max.sm,power.limit --format=csv,noheader
 	while IFS= read -r l; do res "facts gpu=$l"; done <"$OUT/logs/facts-gpu-query.log"
 else
-	skip facts-nvidia-smi not_on_path
+	missing facts-nvidia-smi not_on_path
 fi
 
 # Pythons: one with torch (PyTorch steps), one whose site-packages hold jax_plugins (plugin).
@@ -228,6 +241,7 @@ for p in python3 python /usr/bin/python3 /usr/local/bin/python3 /opt/conda/bin/p
 	[[ " ${PY_CANDIDATES[*]} " == *" $p "* ]] || PY_CANDIDATES+=("$p")
 done
 PY="" PY_TORCH="" PY_JAX="" PLUGIN=${PLUGIN:-}
+SEEN_PY=()
 for p in "${PY_CANDIDATES[@]}"; do
 	# Versions from the installed distributions' metadata: nothing is imported, so this is fast.
 	timeout "$T_PYFACTS" "$p" - >"$WORK/pyfacts" 2>&1 <<'EOF' || continue
@@ -239,7 +253,7 @@ def v(name):
     except Exception:
         return "none"
 dists = ["jax", "jaxlib", "jax-cuda13-pjrt", "jax-cuda13-plugin", "jax-cuda12-pjrt", "torch", "tensorboard"]
-print("pyfacts python=%s exe=%s %s" % (platform.python_version(), sys.executable,
+print("pyfacts python=%s prefix=%s exe=%s %s" % (platform.python_version(), sys.prefix, sys.executable,
       " ".join("%s=%s" % (d.replace("-", "_"), v(d)) for d in dists)))
 dirs = list(getattr(site, "getsitepackages", lambda: [])()) + [site.getusersitepackages()] + sys.path
 for d in dirs:
@@ -247,7 +261,9 @@ for d in dirs:
         print("pyplugin " + os.path.realpath(f))
 EOF
 	[[ -z $PY ]] && PY=$p
-	res "facts $(grep -m1 '^pyfacts ' "$WORK/pyfacts" | cut -d' ' -f2-)"
+	prefix=$(grep -m1 -oE '^pyfacts python=[^ ]+ prefix=[^ ]+' "$WORK/pyfacts")
+	[[ " ${SEEN_PY[*]:-} " == *" $prefix "* ]] || res "facts $(grep -m1 '^pyfacts ' "$WORK/pyfacts" | cut -d' ' -f2-)"
+	SEEN_PY+=("$prefix")
 	if [[ -z $PLUGIN ]]; then
 		PLUGIN=$(grep -m1 '^pyplugin ' "$WORK/pyfacts" | cut -d' ' -f2-)
 		[[ -n $PLUGIN ]] && PY_JAX=$p
@@ -270,7 +286,7 @@ if [[ -n ${PY_JAX:-} ]]; then
 		res "facts jax_gpu_devices=none: $(grep -vE '^\s*$|^\s+File |^Traceback' "$OUT/logs/facts-jax-devices.log" | tail -1 | cut -c1-240)"
 	fi
 else
-	skip facts-jax-devices no_python_with_jax_plugins
+	missing facts-jax-devices no_python_with_jax_plugins
 fi
 
 # ---------------------------------------------------------------- the Go steps' environment
@@ -337,14 +353,14 @@ if [[ -n $PLUGIN ]]; then
 	if ! grep -q '^probe verdict=' "$OUT/logs/probe.log"; then
 		# No verdict: it crashed (a signal in the plugin) or hung; show the end of its log.
 		tail_log probe 8
-		res "probe verdict=crashed $(grep -m1 '^probe pjrt ' "$OUT/logs/probe.log" | grep -oE 'plugin_api=[^ ]+ headers_api=[^ ]+')"
+		res "probe verdict=crashed $(grep -m1 '^probe pjrt ' "$OUT/logs/probe.log" | grep -oE 'plugin_api=[^ ]+ headers_api=[^ ]+') signal=$(grep -m1 -oE '^SIG[A-Z]+' "$OUT/logs/probe.log" || echo none) in=$(grep -m1 -oE '_Cfunc_call_PJRT_[A-Za-z_]+' "$OUT/logs/probe.log" | sed 's/_Cfunc_call_//' || echo unknown)"
 	fi
 	grep -q '^probe verdict=struct_size_mismatch' "$OUT/logs/probe.log" &&
 		res "probe FAIL: PJRT said a struct has the wrong size: the plugin's PJRT API differs from go-xla v0.1.4's headers (0.83); see bench/README.md, 'A struct-size mismatch'"
 	grep -q '^probe pjrt .*dlopen=failed' "$OUT/logs/probe.log" &&
 		res "probe FAIL: the plugin does not load (dlopen's message above); check LD_LIBRARY_PATH and nvidia/*/lib"
 else
-	skip probe no_plugin
+	missing probe no_plugin
 fi
 
 # ---------------------------------------------------------------- XLA correctness test
@@ -399,7 +415,7 @@ for m in "${MODEL_LIST[@]}"; do
 		stop_sampler "gpu-$m-pytorch"
 		keep "gpu-$m-pytorch" '^(header|bench) ' 20 gpu || tail_log "gpu-$m-pytorch" 12
 	else
-		skip "gpu-$m-pytorch" no_torch
+		[[ $PT_REASON == PT_SKIP ]] && skip "gpu-$m-pytorch" PT_SKIP || missing "gpu-$m-pytorch" no_torch
 	fi
 	if ((PROBE_OK)) || ((REHEARSAL)); then
 		start_sampler "gpu-$m-go"
@@ -422,7 +438,7 @@ for m in "${CPU_LIST[@]}"; do
 			--threads "$CPU_THREADS" --steps "$n" --warmup "$CPU_WARMUP" --models "$m" --sync both --no-isolate
 		keep "cpu-$m-pytorch" '^(header|bench) ' 20 cpu || tail_log "cpu-$m-pytorch" 12
 	else
-		skip "cpu-$m-pytorch" no_torch
+		[[ $PT_REASON == PT_SKIP ]] && skip "cpu-$m-pytorch" PT_SKIP || missing "cpu-$m-pytorch" no_torch
 	fi
 	step "cpu-$m-go" "$(t_of CPU_GO "$m")" env GOMAXPROCS="$CPU_THREADS" GOMLX_NO_AUTO_INSTALL=1 JUANJI_DEVICE="$CPU_DEVICE" \
 		"$GOBENCH" -device "$CPU_DEVICE" -steps "$n" -warmup "$CPU_WARMUP" -models "$m"

@@ -82,7 +82,8 @@ func TestGPUCheckStopsWithoutBinaries(t *testing.T) {
 // site-packages, JUANJI_DEVICE=go) with the budget pretended spent after the GPU models, and
 // checks the report: every section in order, the plugin's version line, the XLA test's skip
 // reported as not passed, the CPU steps reported as cut, the summary lines, exit status 1.
-// PyTorch runs only without -short (and only where it is installed).
+// Without -short, PyTorch runs too (where it is installed), and so do the GPU run's own paths
+// against the stub plugin (the probe's crash reported, the rest completed).
 func TestGPUCheckRehearsal(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("no python3")
@@ -164,5 +165,38 @@ func TestGPUCheckRehearsal(t *testing.T) {
 	}
 	if regexp.MustCompile(`(?m)^step name=(cpu-\S+|probe-no-ldpath) status=ok`).MatchString(report) {
 		t.Error("a step after the pretended spending ran instead of being cut")
+	}
+	if testing.Short() {
+		return
+	}
+
+	// The GPU run's own paths against the stub plugin, whose PJRT functions are all NULL: the
+	// probe dies in go-xla's first call, which the report names; the Go GPU steps are skipped,
+	// the rest runs and the report is complete.
+	if _, err := exec.LookPath("gcc"); err != nil {
+		return
+	}
+	out2 := t.TempDir()
+	got2, rc2 := runScript(t, "rehearse.sh", "BENCH_BIN="+bin, "OUT="+out2, "REHEARSAL=0", "GO_DEVICE=cuda", "PT_SKIP=1", "CPU_MODELS=")
+	b2, err := os.ReadFile(filepath.Join(out2, "report.txt"))
+	if err != nil {
+		t.Fatalf("no report from the GPU paths: %v\n%s", err, got2)
+	}
+	report2 := string(b2)
+	if rc2 != 1 {
+		t.Errorf("GPU paths: exit status %d, want 1", rc2)
+	}
+	for _, re := range []string{
+		`(?m)^# juanji gpu-check .* mode=gpu `,
+		`(?m)^step name=probe status=failed `,
+		`(?m)^probe verdict=crashed plugin_api=0.95 headers_api=0.83 signal=SIGSEGV in=PJRT_Plugin_Initialize$`,
+		`(?m)^step name=xla-test status=skipped reason=probe_failed$`,
+		`(?m)^step name=gpu-lenet-go status=skipped reason=probe_failed$`,
+		`(?m)^gpu: lenet go=none pytorch=none ratio=none$`,
+		`(?m)^# done elapsed_s=\d+ exit=1 `,
+	} {
+		if !regexp.MustCompile(re).MatchString(report2) {
+			t.Errorf("GPU paths: report lacks a line matching %s\n%s", re, report2)
+		}
 	}
 }

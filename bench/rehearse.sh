@@ -57,7 +57,7 @@ chmod +x "$SITE/nvidia/cu13/bin/ptxas"
 
 export PATH="$FAKE/bin:$PATH"
 export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
-export REHEARSAL=1
+export REHEARSAL=${REHEARSAL:-1}
 export OUT=${OUT:-$HERE/out-rehearsal}
 export GO_DEVICE=${GO_DEVICE:-go} PT_DEVICE=${PT_DEVICE:-cpu} CPU_DEVICE=${CPU_DEVICE:-gocpu}
 export MODELS=${MODELS:-lenet} CPU_MODELS=${CPU_MODELS:-lenet}
