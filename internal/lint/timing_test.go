@@ -68,7 +68,7 @@ func timedAssertions(fset *token.FileSet, name string, src []byte) ([]string, er
 	return found, nil
 }
 
-// measuresTime reports whether e calls time.Since, time.Until or .Elapsed().
+// measuresTime reports whether e calls time.Since, time.Until, time.Now().Sub or .Elapsed().
 func measuresTime(e ast.Expr) bool {
 	found := false
 	ast.Inspect(e, func(n ast.Node) bool {
@@ -82,6 +82,14 @@ func measuresTime(e ast.Expr) bool {
 			}
 			if sel.Sel.Name == "Elapsed" {
 				found = true
+			}
+			// time.Now().Sub(start)
+			if inner, ok := sel.X.(*ast.CallExpr); ok && sel.Sel.Name == "Sub" {
+				if now, ok := inner.Fun.(*ast.SelectorExpr); ok && now.Sel.Name == "Now" {
+					if x, ok := now.X.(*ast.Ident); ok && x.Name == "time" {
+						found = true
+					}
+				}
 			}
 		}
 		return !found
@@ -162,6 +170,7 @@ func TestTimedAssertionsFound(t *testing.T) {
 		{"a field", `r := run{took: time.Since(start)}; if r.took > 10*time.Second { t.Error() }`, 1},
 		{"limit first", `if 10*time.Second < time.Until(deadline) { t.Error() }`, 1},
 		{"a benchmark's", `if b.Elapsed() > time.Minute { b.Error() }`, 1},
+		{"now minus start", `took := time.Now().Sub(start); if took >= limit { t.Error() }`, 1},
 		{"logged only", `t.Logf("took %v", time.Since(start))`, 0},
 		{"a wait loop", `for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); { }`, 0},
 		{"a metric", `b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "images/s")`, 0},
