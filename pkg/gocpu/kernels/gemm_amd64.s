@@ -365,47 +365,82 @@ store:
 	RET
 
 partial:
-	// Rows rlo..rhi-1, columns 0..cols-1: plain stores for whole halves,
-	// masked ones (slow on some CPUs) only for a partial half.
 	VMOVUPS (R10), Y0
 	VMOVUPS 32(R10), Y1
+	MOVQ    CX, R13
+	SUBQ    $8, R13 // columns in the upper half, when positive
 	CMPQ BX, $1
 	JLT  end
 	CMPQ R14, $0
 	JGT  next0
 	CMPQ CX, $8
-	JLT  lomask0
+	JLT  lop0
 	TESTQ AX, AX
 	JZ   lost0
 	VADDPS (DX), Y4, Y4
 lost0:
 	VMOVUPS Y4, (DX)
 	JMP  hi0
-lomask0:
+lop0:
 	TESTQ AX, AX
-	JZ   lomst0
+	JZ   lops0
 	VMASKMOVPS (DX), Y0, Y2
 	VADDPS Y2, Y4, Y4
-lomst0:
-	VMASKMOVPS Y4, Y0, (DX)
+lops0:
+	MOVQ DX, SI
+	VMOVUPS X4, X2
+	TESTQ $4, CX
+	JZ    l0b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y4, X2
+	ADDQ  $16, SI
+l0b16:
+	TESTQ $2, CX
+	JZ    l0b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+l0b8:
+	TESTQ $1, CX
+	JZ    l0b4
+	VMOVSS X2, (SI)
+l0b4:
+	JMP  next0
 hi0:
 	CMPQ CX, $8
-	JLE  next0
+	JEQ  next0
 	CMPQ CX, $16
-	JLT  himask0
+	JLT  hip0
 	TESTQ AX, AX
 	JZ   hist0
 	VADDPS 32(DX), Y5, Y5
 hist0:
 	VMOVUPS Y5, 32(DX)
 	JMP  next0
-himask0:
+hip0:
 	TESTQ AX, AX
-	JZ   himst0
+	JZ   hips0
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y3, Y5, Y5
-himst0:
-	VMASKMOVPS Y5, Y1, 32(DX)
+hips0:
+	LEAQ 32(DX), SI
+	VMOVUPS X5, X2
+	TESTQ $4, R13
+	JZ    h0b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y5, X2
+	ADDQ  $16, SI
+h0b16:
+	TESTQ $2, R13
+	JZ    h0b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+h0b8:
+	TESTQ $1, R13
+	JZ    h0b4
+	VMOVSS X2, (SI)
+h0b4:
 next0:
 	ADDQ R8, DX
 	CMPQ BX, $2
@@ -413,38 +448,73 @@ next0:
 	CMPQ R14, $1
 	JGT  next1
 	CMPQ CX, $8
-	JLT  lomask1
+	JLT  lop1
 	TESTQ AX, AX
 	JZ   lost1
 	VADDPS (DX), Y6, Y6
 lost1:
 	VMOVUPS Y6, (DX)
 	JMP  hi1
-lomask1:
+lop1:
 	TESTQ AX, AX
-	JZ   lomst1
+	JZ   lops1
 	VMASKMOVPS (DX), Y0, Y2
 	VADDPS Y2, Y6, Y6
-lomst1:
-	VMASKMOVPS Y6, Y0, (DX)
+lops1:
+	MOVQ DX, SI
+	VMOVUPS X6, X2
+	TESTQ $4, CX
+	JZ    l1b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y6, X2
+	ADDQ  $16, SI
+l1b16:
+	TESTQ $2, CX
+	JZ    l1b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+l1b8:
+	TESTQ $1, CX
+	JZ    l1b4
+	VMOVSS X2, (SI)
+l1b4:
+	JMP  next1
 hi1:
 	CMPQ CX, $8
-	JLE  next1
+	JEQ  next1
 	CMPQ CX, $16
-	JLT  himask1
+	JLT  hip1
 	TESTQ AX, AX
 	JZ   hist1
 	VADDPS 32(DX), Y7, Y7
 hist1:
 	VMOVUPS Y7, 32(DX)
 	JMP  next1
-himask1:
+hip1:
 	TESTQ AX, AX
-	JZ   himst1
+	JZ   hips1
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y3, Y7, Y7
-himst1:
-	VMASKMOVPS Y7, Y1, 32(DX)
+hips1:
+	LEAQ 32(DX), SI
+	VMOVUPS X7, X2
+	TESTQ $4, R13
+	JZ    h1b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y7, X2
+	ADDQ  $16, SI
+h1b16:
+	TESTQ $2, R13
+	JZ    h1b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+h1b8:
+	TESTQ $1, R13
+	JZ    h1b4
+	VMOVSS X2, (SI)
+h1b4:
 next1:
 	ADDQ R8, DX
 	CMPQ BX, $3
@@ -452,38 +522,73 @@ next1:
 	CMPQ R14, $2
 	JGT  next2
 	CMPQ CX, $8
-	JLT  lomask2
+	JLT  lop2
 	TESTQ AX, AX
 	JZ   lost2
 	VADDPS (DX), Y8, Y8
 lost2:
 	VMOVUPS Y8, (DX)
 	JMP  hi2
-lomask2:
+lop2:
 	TESTQ AX, AX
-	JZ   lomst2
+	JZ   lops2
 	VMASKMOVPS (DX), Y0, Y2
 	VADDPS Y2, Y8, Y8
-lomst2:
-	VMASKMOVPS Y8, Y0, (DX)
+lops2:
+	MOVQ DX, SI
+	VMOVUPS X8, X2
+	TESTQ $4, CX
+	JZ    l2b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y8, X2
+	ADDQ  $16, SI
+l2b16:
+	TESTQ $2, CX
+	JZ    l2b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+l2b8:
+	TESTQ $1, CX
+	JZ    l2b4
+	VMOVSS X2, (SI)
+l2b4:
+	JMP  next2
 hi2:
 	CMPQ CX, $8
-	JLE  next2
+	JEQ  next2
 	CMPQ CX, $16
-	JLT  himask2
+	JLT  hip2
 	TESTQ AX, AX
 	JZ   hist2
 	VADDPS 32(DX), Y9, Y9
 hist2:
 	VMOVUPS Y9, 32(DX)
 	JMP  next2
-himask2:
+hip2:
 	TESTQ AX, AX
-	JZ   himst2
+	JZ   hips2
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y3, Y9, Y9
-himst2:
-	VMASKMOVPS Y9, Y1, 32(DX)
+hips2:
+	LEAQ 32(DX), SI
+	VMOVUPS X9, X2
+	TESTQ $4, R13
+	JZ    h2b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y9, X2
+	ADDQ  $16, SI
+h2b16:
+	TESTQ $2, R13
+	JZ    h2b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+h2b8:
+	TESTQ $1, R13
+	JZ    h2b4
+	VMOVSS X2, (SI)
+h2b4:
 next2:
 	ADDQ R8, DX
 	CMPQ BX, $4
@@ -491,38 +596,73 @@ next2:
 	CMPQ R14, $3
 	JGT  next3
 	CMPQ CX, $8
-	JLT  lomask3
+	JLT  lop3
 	TESTQ AX, AX
 	JZ   lost3
 	VADDPS (DX), Y10, Y10
 lost3:
 	VMOVUPS Y10, (DX)
 	JMP  hi3
-lomask3:
+lop3:
 	TESTQ AX, AX
-	JZ   lomst3
+	JZ   lops3
 	VMASKMOVPS (DX), Y0, Y2
 	VADDPS Y2, Y10, Y10
-lomst3:
-	VMASKMOVPS Y10, Y0, (DX)
+lops3:
+	MOVQ DX, SI
+	VMOVUPS X10, X2
+	TESTQ $4, CX
+	JZ    l3b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y10, X2
+	ADDQ  $16, SI
+l3b16:
+	TESTQ $2, CX
+	JZ    l3b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+l3b8:
+	TESTQ $1, CX
+	JZ    l3b4
+	VMOVSS X2, (SI)
+l3b4:
+	JMP  next3
 hi3:
 	CMPQ CX, $8
-	JLE  next3
+	JEQ  next3
 	CMPQ CX, $16
-	JLT  himask3
+	JLT  hip3
 	TESTQ AX, AX
 	JZ   hist3
 	VADDPS 32(DX), Y11, Y11
 hist3:
 	VMOVUPS Y11, 32(DX)
 	JMP  next3
-himask3:
+hip3:
 	TESTQ AX, AX
-	JZ   himst3
+	JZ   hips3
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y3, Y11, Y11
-himst3:
-	VMASKMOVPS Y11, Y1, 32(DX)
+hips3:
+	LEAQ 32(DX), SI
+	VMOVUPS X11, X2
+	TESTQ $4, R13
+	JZ    h3b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y11, X2
+	ADDQ  $16, SI
+h3b16:
+	TESTQ $2, R13
+	JZ    h3b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+h3b8:
+	TESTQ $1, R13
+	JZ    h3b4
+	VMOVSS X2, (SI)
+h3b4:
 next3:
 	ADDQ R8, DX
 	CMPQ BX, $5
@@ -530,38 +670,73 @@ next3:
 	CMPQ R14, $4
 	JGT  next4
 	CMPQ CX, $8
-	JLT  lomask4
+	JLT  lop4
 	TESTQ AX, AX
 	JZ   lost4
 	VADDPS (DX), Y12, Y12
 lost4:
 	VMOVUPS Y12, (DX)
 	JMP  hi4
-lomask4:
+lop4:
 	TESTQ AX, AX
-	JZ   lomst4
+	JZ   lops4
 	VMASKMOVPS (DX), Y0, Y2
 	VADDPS Y2, Y12, Y12
-lomst4:
-	VMASKMOVPS Y12, Y0, (DX)
+lops4:
+	MOVQ DX, SI
+	VMOVUPS X12, X2
+	TESTQ $4, CX
+	JZ    l4b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y12, X2
+	ADDQ  $16, SI
+l4b16:
+	TESTQ $2, CX
+	JZ    l4b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+l4b8:
+	TESTQ $1, CX
+	JZ    l4b4
+	VMOVSS X2, (SI)
+l4b4:
+	JMP  next4
 hi4:
 	CMPQ CX, $8
-	JLE  next4
+	JEQ  next4
 	CMPQ CX, $16
-	JLT  himask4
+	JLT  hip4
 	TESTQ AX, AX
 	JZ   hist4
 	VADDPS 32(DX), Y13, Y13
 hist4:
 	VMOVUPS Y13, 32(DX)
 	JMP  next4
-himask4:
+hip4:
 	TESTQ AX, AX
-	JZ   himst4
+	JZ   hips4
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y3, Y13, Y13
-himst4:
-	VMASKMOVPS Y13, Y1, 32(DX)
+hips4:
+	LEAQ 32(DX), SI
+	VMOVUPS X13, X2
+	TESTQ $4, R13
+	JZ    h4b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y13, X2
+	ADDQ  $16, SI
+h4b16:
+	TESTQ $2, R13
+	JZ    h4b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+h4b8:
+	TESTQ $1, R13
+	JZ    h4b4
+	VMOVSS X2, (SI)
+h4b4:
 next4:
 	ADDQ R8, DX
 	CMPQ BX, $6
@@ -569,44 +744,80 @@ next4:
 	CMPQ R14, $5
 	JGT  next5
 	CMPQ CX, $8
-	JLT  lomask5
+	JLT  lop5
 	TESTQ AX, AX
 	JZ   lost5
 	VADDPS (DX), Y14, Y14
 lost5:
 	VMOVUPS Y14, (DX)
 	JMP  hi5
-lomask5:
+lop5:
 	TESTQ AX, AX
-	JZ   lomst5
+	JZ   lops5
 	VMASKMOVPS (DX), Y0, Y2
 	VADDPS Y2, Y14, Y14
-lomst5:
-	VMASKMOVPS Y14, Y0, (DX)
+lops5:
+	MOVQ DX, SI
+	VMOVUPS X14, X2
+	TESTQ $4, CX
+	JZ    l5b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y14, X2
+	ADDQ  $16, SI
+l5b16:
+	TESTQ $2, CX
+	JZ    l5b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+l5b8:
+	TESTQ $1, CX
+	JZ    l5b4
+	VMOVSS X2, (SI)
+l5b4:
+	JMP  next5
 hi5:
 	CMPQ CX, $8
-	JLE  next5
+	JEQ  next5
 	CMPQ CX, $16
-	JLT  himask5
+	JLT  hip5
 	TESTQ AX, AX
 	JZ   hist5
 	VADDPS 32(DX), Y15, Y15
 hist5:
 	VMOVUPS Y15, 32(DX)
 	JMP  next5
-himask5:
+hip5:
 	TESTQ AX, AX
-	JZ   himst5
+	JZ   hips5
 	VMASKMOVPS 32(DX), Y1, Y3
 	VADDPS Y3, Y15, Y15
-himst5:
-	VMASKMOVPS Y15, Y1, 32(DX)
+hips5:
+	LEAQ 32(DX), SI
+	VMOVUPS X15, X2
+	TESTQ $4, R13
+	JZ    h5b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y15, X2
+	ADDQ  $16, SI
+h5b16:
+	TESTQ $2, R13
+	JZ    h5b8
+	VMOVQ X2, (SI)
+	VPSRLDQ $8, X2, X2
+	ADDQ  $8, SI
+h5b8:
+	TESTQ $1, R13
+	JZ    h5b4
+	VMOVSS X2, (SI)
+h5b4:
 next5:
 	ADDQ R8, DX
 
 end:
 	VZEROUPPER
 	RET
+
 
 // func dgemm6x8(kc int, a *float64, ars, acs int, b *float64, brs int, c *float64, ldc, rlo, rhi, cols, flags int)
 //
@@ -948,47 +1159,70 @@ store:
 	RET
 
 partial:
-	// Rows rlo..rhi-1, columns 0..cols-1: plain stores for whole halves,
-	// masked ones (slow on some CPUs) only for a partial half.
 	VMOVUPS (R10), Y0
 	VMOVUPS 32(R10), Y1
+	MOVQ    CX, R13
+	SUBQ    $4, R13 // columns in the upper half, when positive
 	CMPQ BX, $1
 	JLT  end
 	CMPQ R14, $0
 	JGT  next0
 	CMPQ CX, $4
-	JLT  lomask0
+	JLT  lop0
 	TESTQ AX, AX
 	JZ   lost0
 	VADDPD (DX), Y4, Y4
 lost0:
 	VMOVUPS Y4, (DX)
 	JMP  hi0
-lomask0:
+lop0:
 	TESTQ AX, AX
-	JZ   lomst0
+	JZ   lops0
 	VMASKMOVPD (DX), Y0, Y2
 	VADDPD Y2, Y4, Y4
-lomst0:
-	VMASKMOVPD Y4, Y0, (DX)
+lops0:
+	MOVQ DX, SI
+	VMOVUPS X4, X2
+	TESTQ $2, CX
+	JZ    l0b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y4, X2
+	ADDQ  $16, SI
+l0b16:
+	TESTQ $1, CX
+	JZ    l0b8
+	VMOVSD X2, (SI)
+l0b8:
+	JMP  next0
 hi0:
 	CMPQ CX, $4
-	JLE  next0
+	JEQ  next0
 	CMPQ CX, $8
-	JLT  himask0
+	JLT  hip0
 	TESTQ AX, AX
 	JZ   hist0
 	VADDPD 32(DX), Y5, Y5
 hist0:
 	VMOVUPS Y5, 32(DX)
 	JMP  next0
-himask0:
+hip0:
 	TESTQ AX, AX
-	JZ   himst0
+	JZ   hips0
 	VMASKMOVPD 32(DX), Y1, Y3
 	VADDPD Y3, Y5, Y5
-himst0:
-	VMASKMOVPD Y5, Y1, 32(DX)
+hips0:
+	LEAQ 32(DX), SI
+	VMOVUPS X5, X2
+	TESTQ $2, R13
+	JZ    h0b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y5, X2
+	ADDQ  $16, SI
+h0b16:
+	TESTQ $1, R13
+	JZ    h0b8
+	VMOVSD X2, (SI)
+h0b8:
 next0:
 	ADDQ R8, DX
 	CMPQ BX, $2
@@ -996,38 +1230,61 @@ next0:
 	CMPQ R14, $1
 	JGT  next1
 	CMPQ CX, $4
-	JLT  lomask1
+	JLT  lop1
 	TESTQ AX, AX
 	JZ   lost1
 	VADDPD (DX), Y6, Y6
 lost1:
 	VMOVUPS Y6, (DX)
 	JMP  hi1
-lomask1:
+lop1:
 	TESTQ AX, AX
-	JZ   lomst1
+	JZ   lops1
 	VMASKMOVPD (DX), Y0, Y2
 	VADDPD Y2, Y6, Y6
-lomst1:
-	VMASKMOVPD Y6, Y0, (DX)
+lops1:
+	MOVQ DX, SI
+	VMOVUPS X6, X2
+	TESTQ $2, CX
+	JZ    l1b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y6, X2
+	ADDQ  $16, SI
+l1b16:
+	TESTQ $1, CX
+	JZ    l1b8
+	VMOVSD X2, (SI)
+l1b8:
+	JMP  next1
 hi1:
 	CMPQ CX, $4
-	JLE  next1
+	JEQ  next1
 	CMPQ CX, $8
-	JLT  himask1
+	JLT  hip1
 	TESTQ AX, AX
 	JZ   hist1
 	VADDPD 32(DX), Y7, Y7
 hist1:
 	VMOVUPS Y7, 32(DX)
 	JMP  next1
-himask1:
+hip1:
 	TESTQ AX, AX
-	JZ   himst1
+	JZ   hips1
 	VMASKMOVPD 32(DX), Y1, Y3
 	VADDPD Y3, Y7, Y7
-himst1:
-	VMASKMOVPD Y7, Y1, 32(DX)
+hips1:
+	LEAQ 32(DX), SI
+	VMOVUPS X7, X2
+	TESTQ $2, R13
+	JZ    h1b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y7, X2
+	ADDQ  $16, SI
+h1b16:
+	TESTQ $1, R13
+	JZ    h1b8
+	VMOVSD X2, (SI)
+h1b8:
 next1:
 	ADDQ R8, DX
 	CMPQ BX, $3
@@ -1035,38 +1292,61 @@ next1:
 	CMPQ R14, $2
 	JGT  next2
 	CMPQ CX, $4
-	JLT  lomask2
+	JLT  lop2
 	TESTQ AX, AX
 	JZ   lost2
 	VADDPD (DX), Y8, Y8
 lost2:
 	VMOVUPS Y8, (DX)
 	JMP  hi2
-lomask2:
+lop2:
 	TESTQ AX, AX
-	JZ   lomst2
+	JZ   lops2
 	VMASKMOVPD (DX), Y0, Y2
 	VADDPD Y2, Y8, Y8
-lomst2:
-	VMASKMOVPD Y8, Y0, (DX)
+lops2:
+	MOVQ DX, SI
+	VMOVUPS X8, X2
+	TESTQ $2, CX
+	JZ    l2b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y8, X2
+	ADDQ  $16, SI
+l2b16:
+	TESTQ $1, CX
+	JZ    l2b8
+	VMOVSD X2, (SI)
+l2b8:
+	JMP  next2
 hi2:
 	CMPQ CX, $4
-	JLE  next2
+	JEQ  next2
 	CMPQ CX, $8
-	JLT  himask2
+	JLT  hip2
 	TESTQ AX, AX
 	JZ   hist2
 	VADDPD 32(DX), Y9, Y9
 hist2:
 	VMOVUPS Y9, 32(DX)
 	JMP  next2
-himask2:
+hip2:
 	TESTQ AX, AX
-	JZ   himst2
+	JZ   hips2
 	VMASKMOVPD 32(DX), Y1, Y3
 	VADDPD Y3, Y9, Y9
-himst2:
-	VMASKMOVPD Y9, Y1, 32(DX)
+hips2:
+	LEAQ 32(DX), SI
+	VMOVUPS X9, X2
+	TESTQ $2, R13
+	JZ    h2b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y9, X2
+	ADDQ  $16, SI
+h2b16:
+	TESTQ $1, R13
+	JZ    h2b8
+	VMOVSD X2, (SI)
+h2b8:
 next2:
 	ADDQ R8, DX
 	CMPQ BX, $4
@@ -1074,38 +1354,61 @@ next2:
 	CMPQ R14, $3
 	JGT  next3
 	CMPQ CX, $4
-	JLT  lomask3
+	JLT  lop3
 	TESTQ AX, AX
 	JZ   lost3
 	VADDPD (DX), Y10, Y10
 lost3:
 	VMOVUPS Y10, (DX)
 	JMP  hi3
-lomask3:
+lop3:
 	TESTQ AX, AX
-	JZ   lomst3
+	JZ   lops3
 	VMASKMOVPD (DX), Y0, Y2
 	VADDPD Y2, Y10, Y10
-lomst3:
-	VMASKMOVPD Y10, Y0, (DX)
+lops3:
+	MOVQ DX, SI
+	VMOVUPS X10, X2
+	TESTQ $2, CX
+	JZ    l3b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y10, X2
+	ADDQ  $16, SI
+l3b16:
+	TESTQ $1, CX
+	JZ    l3b8
+	VMOVSD X2, (SI)
+l3b8:
+	JMP  next3
 hi3:
 	CMPQ CX, $4
-	JLE  next3
+	JEQ  next3
 	CMPQ CX, $8
-	JLT  himask3
+	JLT  hip3
 	TESTQ AX, AX
 	JZ   hist3
 	VADDPD 32(DX), Y11, Y11
 hist3:
 	VMOVUPS Y11, 32(DX)
 	JMP  next3
-himask3:
+hip3:
 	TESTQ AX, AX
-	JZ   himst3
+	JZ   hips3
 	VMASKMOVPD 32(DX), Y1, Y3
 	VADDPD Y3, Y11, Y11
-himst3:
-	VMASKMOVPD Y11, Y1, 32(DX)
+hips3:
+	LEAQ 32(DX), SI
+	VMOVUPS X11, X2
+	TESTQ $2, R13
+	JZ    h3b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y11, X2
+	ADDQ  $16, SI
+h3b16:
+	TESTQ $1, R13
+	JZ    h3b8
+	VMOVSD X2, (SI)
+h3b8:
 next3:
 	ADDQ R8, DX
 	CMPQ BX, $5
@@ -1113,38 +1416,61 @@ next3:
 	CMPQ R14, $4
 	JGT  next4
 	CMPQ CX, $4
-	JLT  lomask4
+	JLT  lop4
 	TESTQ AX, AX
 	JZ   lost4
 	VADDPD (DX), Y12, Y12
 lost4:
 	VMOVUPS Y12, (DX)
 	JMP  hi4
-lomask4:
+lop4:
 	TESTQ AX, AX
-	JZ   lomst4
+	JZ   lops4
 	VMASKMOVPD (DX), Y0, Y2
 	VADDPD Y2, Y12, Y12
-lomst4:
-	VMASKMOVPD Y12, Y0, (DX)
+lops4:
+	MOVQ DX, SI
+	VMOVUPS X12, X2
+	TESTQ $2, CX
+	JZ    l4b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y12, X2
+	ADDQ  $16, SI
+l4b16:
+	TESTQ $1, CX
+	JZ    l4b8
+	VMOVSD X2, (SI)
+l4b8:
+	JMP  next4
 hi4:
 	CMPQ CX, $4
-	JLE  next4
+	JEQ  next4
 	CMPQ CX, $8
-	JLT  himask4
+	JLT  hip4
 	TESTQ AX, AX
 	JZ   hist4
 	VADDPD 32(DX), Y13, Y13
 hist4:
 	VMOVUPS Y13, 32(DX)
 	JMP  next4
-himask4:
+hip4:
 	TESTQ AX, AX
-	JZ   himst4
+	JZ   hips4
 	VMASKMOVPD 32(DX), Y1, Y3
 	VADDPD Y3, Y13, Y13
-himst4:
-	VMASKMOVPD Y13, Y1, 32(DX)
+hips4:
+	LEAQ 32(DX), SI
+	VMOVUPS X13, X2
+	TESTQ $2, R13
+	JZ    h4b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y13, X2
+	ADDQ  $16, SI
+h4b16:
+	TESTQ $1, R13
+	JZ    h4b8
+	VMOVSD X2, (SI)
+h4b8:
 next4:
 	ADDQ R8, DX
 	CMPQ BX, $6
@@ -1152,38 +1478,61 @@ next4:
 	CMPQ R14, $5
 	JGT  next5
 	CMPQ CX, $4
-	JLT  lomask5
+	JLT  lop5
 	TESTQ AX, AX
 	JZ   lost5
 	VADDPD (DX), Y14, Y14
 lost5:
 	VMOVUPS Y14, (DX)
 	JMP  hi5
-lomask5:
+lop5:
 	TESTQ AX, AX
-	JZ   lomst5
+	JZ   lops5
 	VMASKMOVPD (DX), Y0, Y2
 	VADDPD Y2, Y14, Y14
-lomst5:
-	VMASKMOVPD Y14, Y0, (DX)
+lops5:
+	MOVQ DX, SI
+	VMOVUPS X14, X2
+	TESTQ $2, CX
+	JZ    l5b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y14, X2
+	ADDQ  $16, SI
+l5b16:
+	TESTQ $1, CX
+	JZ    l5b8
+	VMOVSD X2, (SI)
+l5b8:
+	JMP  next5
 hi5:
 	CMPQ CX, $4
-	JLE  next5
+	JEQ  next5
 	CMPQ CX, $8
-	JLT  himask5
+	JLT  hip5
 	TESTQ AX, AX
 	JZ   hist5
 	VADDPD 32(DX), Y15, Y15
 hist5:
 	VMOVUPS Y15, 32(DX)
 	JMP  next5
-himask5:
+hip5:
 	TESTQ AX, AX
-	JZ   himst5
+	JZ   hips5
 	VMASKMOVPD 32(DX), Y1, Y3
 	VADDPD Y3, Y15, Y15
-himst5:
-	VMASKMOVPD Y15, Y1, 32(DX)
+hips5:
+	LEAQ 32(DX), SI
+	VMOVUPS X15, X2
+	TESTQ $2, R13
+	JZ    h5b16
+	VMOVUPS X2, (SI)
+	VEXTRACTF128 $1, Y15, X2
+	ADDQ  $16, SI
+h5b16:
+	TESTQ $1, R13
+	JZ    h5b8
+	VMOVSD X2, (SI)
+h5b8:
 next5:
 	ADDQ R8, DX
 

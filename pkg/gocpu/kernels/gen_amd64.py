@@ -166,41 +166,71 @@ for r in range(6):
     w(f"\tVMOVUPS Y{4+2*r}, (DX)\n\tVMOVUPS Y{5+2*r}, 32(DX)")
 w("""	VZEROUPPER
 	RET
+""")
 
-partial:
-	// Rows rlo..rhi-1, columns 0..cols-1: plain stores for whole halves,
-	// masked ones (slow on some CPUs) only for a partial half.
+def partial(esize):
+    """Stores of a partial tile: rows rlo..rhi-1, columns 0..cols-1. Whole
+    vector halves use plain stores; a partial half is stored piecewise
+    (16, 8, 4 bytes), never with VMASKMOV stores, which are slow on AMD CPUs.
+    Accumulation loads a partial half with a masked load (fast)."""
+    lanes = 32 // esize
+    sfx = "PS" if esize == 4 else "PD"
+    q = []
+    a = q.append
+    a(f"""partial:
 	VMOVUPS (R10), Y0
-	VMOVUPS 32(R10), Y1""")
-for r in range(6):
-    lo, hi = f"Y{4+2*r}", f"Y{5+2*r}"
-    w(f"\tCMPQ BX, ${r+1}\n\tJLT  end")
-    w(f"\tCMPQ R14, ${r}\n\tJGT  next{r}")
-    w(f"\tCMPQ CX, $8\n\tJLT  lomask{r}")
-    w(f"\tTESTQ AX, AX\n\tJZ   lost{r}\n\tVADDPS (DX), {lo}, {lo}")
-    w(f"lost{r}:\n\tVMOVUPS {lo}, (DX)\n\tJMP  hi{r}")
-    w(f"lomask{r}:")
-    w(f"\tTESTQ AX, AX\n\tJZ   lomst{r}\n\tVMASKMOVPS (DX), Y0, Y2\n\tVADDPS Y2, {lo}, {lo}")
-    w(f"lomst{r}:\n\tVMASKMOVPS {lo}, Y0, (DX)")
-    w(f"hi{r}:\n\tCMPQ CX, $8\n\tJLE  next{r}\n\tCMPQ CX, $16\n\tJLT  himask{r}")
-    w(f"\tTESTQ AX, AX\n\tJZ   hist{r}\n\tVADDPS 32(DX), {hi}, {hi}")
-    w(f"hist{r}:\n\tVMOVUPS {hi}, 32(DX)\n\tJMP  next{r}")
-    w(f"himask{r}:")
-    w(f"\tTESTQ AX, AX\n\tJZ   himst{r}\n\tVMASKMOVPS 32(DX), Y1, Y3\n\tVADDPS Y3, {hi}, {hi}")
-    w(f"himst{r}:\n\tVMASKMOVPS {hi}, Y1, 32(DX)")
-    w(f"next{r}:")
-    w("\tADDQ R8, DX")
-w("""
+	VMOVUPS 32(R10), Y1
+	MOVQ    CX, R13
+	SUBQ    ${lanes}, R13 // columns in the upper half, when positive""")
+    def pieces(y, cnt, tag):
+        x = "X" + y[1:]
+        a(f"\tVMOVUPS {x}, X2")
+        bits = [16, 8, 4] if esize == 4 else [16, 8]
+        for nb in bits:
+            n = nb // esize
+            a(f"\tTESTQ ${n}, {cnt}\n\tJZ    {tag}b{nb}")
+            if nb == 16:
+                a(f"\tVMOVUPS X2, (SI)\n\tVEXTRACTF128 $1, {y}, X2\n\tADDQ  $16, SI")
+            elif nb == 8:
+                if esize == 4:
+                    a(f"\tVMOVQ X2, (SI)\n\tVPSRLDQ $8, X2, X2\n\tADDQ  $8, SI")
+                else:
+                    a(f"\tVMOVSD X2, (SI)")
+            else:
+                a(f"\tVMOVSS X2, (SI)")
+            a(f"{tag}b{nb}:")
+    for r in range(6):
+        lo, hi = f"Y{4+2*r}", f"Y{5+2*r}"
+        a(f"\tCMPQ BX, ${r+1}\n\tJLT  end\n\tCMPQ R14, ${r}\n\tJGT  next{r}")
+        a(f"\tCMPQ CX, ${lanes}\n\tJLT  lop{r}")
+        a(f"\tTESTQ AX, AX\n\tJZ   lost{r}\n\tVADD{sfx} (DX), {lo}, {lo}")
+        a(f"lost{r}:\n\tVMOVUPS {lo}, (DX)\n\tJMP  hi{r}")
+        a(f"lop{r}:\n\tTESTQ AX, AX\n\tJZ   lops{r}\n\tVMASKMOV{sfx} (DX), Y0, Y2\n\tVADD{sfx} Y2, {lo}, {lo}")
+        a(f"lops{r}:\n\tMOVQ DX, SI")
+        pieces(lo, "CX", f"l{r}")
+        a(f"\tJMP  next{r}")
+        a(f"hi{r}:\n\tCMPQ CX, ${lanes}\n\tJEQ  next{r}\n\tCMPQ CX, ${2*lanes}\n\tJLT  hip{r}")
+        a(f"\tTESTQ AX, AX\n\tJZ   hist{r}\n\tVADD{sfx} 32(DX), {hi}, {hi}")
+        a(f"hist{r}:\n\tVMOVUPS {hi}, 32(DX)\n\tJMP  next{r}")
+        a(f"hip{r}:\n\tTESTQ AX, AX\n\tJZ   hips{r}\n\tVMASKMOV{sfx} 32(DX), Y1, Y3\n\tVADD{sfx} Y3, {hi}, {hi}")
+        a(f"hips{r}:\n\tLEAQ 32(DX), SI")
+        pieces(hi, "R13", f"h{r}")
+        a(f"next{r}:\n\tADDQ R8, DX")
+    a("""
 end:
 	VZEROUPPER
 	RET""")
+    return "\n".join(q) + "\n"
+
+w(partial(4))
 open(OUT, 'w').write("\n".join(o) + "\n")
 
 # The float64 kernel dgemm6x8 is the same code on 4-lane float64 vectors: a
 # 6×8 tile, B micro-panel rows of 8 values (64 bytes, as for float32).
 src = open(OUT).read()
 i = src.index("// func sgemm6x16")
-f = src[i:]
+j = src.index("partial:")
+f = src[i:j]
 for a, b in [("sgemm6x16", "dgemm6x8"), ("*float32", "*float64"),
              ("VBROADCASTSS", "VBROADCASTSD"), ("VFMADD231PS", "VFMADD231PD"),
              ("VMASKMOVPS", "VMASKMOVPD"), ("VADDPS", "VADDPD"),
@@ -213,4 +243,4 @@ for a, b in [("sgemm6x16", "dgemm6x8"), ("*float32", "*float64"),
              ("16 or 8 columns", "8 or 4 columns"), ("mask for columns 0-7, R10+32: 8-15", "mask for columns 0-3, R10+32: 4-7"),
              ("plain stores for whole halves", "plain stores for whole halves")]:
     f = f.replace(a, b)
-open(OUT, 'w').write(src + "\n" + f)
+open(OUT, 'w').write(src + "\n" + f + partial(8))
