@@ -97,6 +97,7 @@ func TestParamCounts(t *testing.T) {
 		{"GoogLeNet (d2l)", GoogLeNet(1), 5977530},
 		// Notebook 02's narrowed networks with batch norm after every convolution, counted by
 		// PyTorch with notebooks/pytorch/classic_cnns_check.py.
+		{"VGG-11 /16 + batch norm", nn.WithBatchNorm(VGG11(16, 112)), 178898},
 		{"NiN /8 + batch norm", nn.WithBatchNorm(NiN(8)), 37258},
 		{"GoogLeNet /8 + batch norm", nn.WithBatchNorm(GoogLeNet(8)), 97488},
 	}
