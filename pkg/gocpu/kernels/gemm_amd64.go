@@ -22,7 +22,20 @@ func avx2Direct6x16(kc int, a []float32, ars, acs int, b []float32, brs int, bDi
 	// non-negative here).
 	_ = a[5*ars+(kc-1)*acs]
 	if bDirect {
+		// Plain loads of whole vectors are fine, and faster, when they stay
+		// inside b (the extra columns are computed but not stored).
+		w := 16
+		if cols <= 8 {
+			w = 8
+		}
+		if (kc-1)*brs+w <= len(b) {
+			bDirect = false
+		}
+	}
+	if bDirect {
 		_ = b[(kc-1)*brs+cols-1]
+	} else if cols <= 8 {
+		_ = b[(kc-1)*brs+7]
 	} else {
 		_ = b[(kc-1)*brs+15]
 	}
@@ -64,7 +77,20 @@ func avx2Kernel6x8(kc int, a, b, c []float64, ldc int, acc bool) {
 func avx2Direct6x8(kc int, a []float64, ars, acs int, b []float64, brs int, bDirect bool, c []float64, ldc, rlo, rhi, cols int, acc bool) {
 	_ = a[5*ars+(kc-1)*acs]
 	if bDirect {
+		// Plain loads of whole vectors are fine, and faster, when they stay
+		// inside b (the extra columns are computed but not stored).
+		w := 8
+		if cols <= 4 {
+			w = 4
+		}
+		if (kc-1)*brs+w <= len(b) {
+			bDirect = false
+		}
+	}
+	if bDirect {
 		_ = b[(kc-1)*brs+cols-1]
+	} else if cols <= 4 {
+		_ = b[(kc-1)*brs+3]
 	} else {
 		_ = b[(kc-1)*brs+7]
 	}
