@@ -114,10 +114,16 @@ func (g *gemmCall[T]) plan() {
 	g.mBlocks = ceilDiv(g.m, g.mc)
 	panels := ceilDiv(min(g.n, kd.nc), kd.nr)
 	g.nGroups = 1
-	if g.workers > 1 && g.mBlocks < 2*g.workers {
-		// Too few row blocks to keep every worker busy: also split the
-		// columns (each group packs its own copy of the A block).
-		g.nGroups = min(panels, ceilDiv(2*g.workers, g.mBlocks))
+	// Aim at several items per worker, so that dynamic scheduling evens out
+	// workers slowed down by other load. With too few row blocks, split the
+	// columns too: free for kernels that read A in place, a copy of the A
+	// block per group for those that pack it.
+	perWorker := 2
+	if kd.direct != nil {
+		perWorker = 4
+	}
+	if g.workers > 1 && g.mBlocks < perWorker*g.workers {
+		g.nGroups = min(panels, ceilDiv(perWorker*g.workers, g.mBlocks))
 	}
 	g.ppg = ceilDiv(panels, g.nGroups)
 	g.nGroups = ceilDiv(panels, g.ppg)
