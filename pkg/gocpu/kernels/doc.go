@@ -56,9 +56,10 @@
 // any idle helper; the caller waits only for chunks already running, so
 // concurrent and nested calls cannot deadlock (a nested call whose helpers
 // are busy runs inline). A GEMM is divided into items (an M block, and when
-// there are fewer M blocks than twice the workers, a group of B panels too),
-// scheduled dynamically; B packing is split across the workers when the block
-// is large. Products below parallelMin multiply-adds run on the caller alone,
+// there are too few M blocks for four items per worker, two with the generic
+// kernel, a group of B panels too), scheduled dynamically so that a worker
+// slowed down by other load takes fewer; B packing is split across the
+// workers when the block is large. Products below parallelMin multiply-adds run on the caller alone,
 // and below directMax by a plain triple loop without packing.
 //
 // # Split-K
