@@ -2,7 +2,7 @@
 # bench/gpu-check.sh: the one prepared run for a GPU machine (one H200 or H100, x86-64, no
 # network, nothing installable; Python with JAX's CUDA PJRT plugin and PyTorch; no Go).
 #
-#   bash bench/gpu-check.sh --prepare        # here: build bench/bin, check it, say how to run
+#   bash bench/gpu-check.sh --prepare        # here: build bench/bin, check it, rehearse it
 #   run(command="bash bench/gpu-check.sh", carry=["bench/bin"], timeout_s=420)   # there
 #   bash bench/rehearse.sh                    # here: the same run on the CPU, with fakes
 #
@@ -52,6 +52,14 @@ ROOT=$(dirname "$HERE")
 
 if [[ ${1:-} == --prepare ]]; then
 	bash "$HERE/build.sh" || { echo "gpu-check: prepare FAILED (see above); do not start the GPU machine"; exit 1; }
+	# The very binaries that will travel, rehearsed here on the CPU (bench/rehearse.sh).
+	rep=$HERE/out-rehearsal/report.txt
+	OUT=$HERE/out-rehearsal bash "$HERE/rehearse.sh" >/dev/null 2>&1
+	for want in 'step name=probe status=ok' 'step name=gpu-lenet-go status=ok' 'step name=cpu-lenet-go status=ok' '# done '; do
+		grep -q "^$want" "$rep" 2>/dev/null || { echo "gpu-check: prepare FAILED: the rehearsal's report ($rep) lacks '$want'"; exit 1; }
+	done
+	echo "gpu-check: rehearsal ok ($rep):"
+	sed -n '/^== summary/,$p' "$rep"
 	echo "gpu-check: prepared. Run on the GPU machine:"
 	echo "  run(command=\"bash bench/gpu-check.sh\", carry=[\"bench/bin\"], timeout_s=420)"
 	exit 0
@@ -64,13 +72,13 @@ mkdir -p "$OUT/logs" && OUT=$(cd "$OUT" && pwd)
 REHEARSAL=${REHEARSAL:-0}
 BUDGET_S=${BUDGET_S:-380}
 RESERVE_S=${RESERVE_S:-5}
-MODELS=${MODELS:-lenet,trashnet,resnet18}
+MODELS=${MODELS-lenet,trashnet,resnet18}
 STEPS=${STEPS:-200}
 WARMUP=${WARMUP:-10}
 GO_DEVICE=${GO_DEVICE:-cuda}
 PT_DEVICE=${PT_DEVICE:-cuda}
 CPU_DEVICE=${CPU_DEVICE:-gocpu}
-CPU_MODELS=${CPU_MODELS:-lenet,trashnet}
+CPU_MODELS=${CPU_MODELS-lenet,trashnet}
 CPU_THREADS=${CPU_THREADS:-$(n=$(nproc); echo $((n > 16 ? 16 : n)))}
 CPU_STEPS=${CPU_STEPS:-"lenet:50 trashnet:10"}
 CPU_WARMUP=${CPU_WARMUP:-3}

@@ -60,6 +60,6 @@ export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
 export REHEARSAL=${REHEARSAL:-1}
 export OUT=${OUT:-$HERE/out-rehearsal}
 export GO_DEVICE=${GO_DEVICE:-go} PT_DEVICE=${PT_DEVICE:-cpu} CPU_DEVICE=${CPU_DEVICE:-gocpu}
-export MODELS=${MODELS:-lenet} CPU_MODELS=${CPU_MODELS:-lenet}
+export MODELS=${MODELS-lenet} CPU_MODELS=${CPU_MODELS-lenet}
 export STEPS=${STEPS:-3} WARMUP=${WARMUP:-1} CPU_STEPS=${CPU_STEPS:-"lenet:3"} CPU_WARMUP=${CPU_WARMUP:-1}
 bash "$HERE/gpu-check.sh"
