@@ -15,9 +15,10 @@ const (
 	rowMajor   layout = iota // RowStride = cols, ColStride = 1
 	transposed               // stored column-major: RowStride = 1, ColStride = rows
 	strided                  // offset, padded rows, ColStride 2
+	reversed                 // rows in reverse order: negative RowStride
 )
 
-func (l layout) String() string { return [...]string{"N", "T", "S"}[l] }
+func (l layout) String() string { return [...]string{"N", "T", "S", "R"}[l] }
 
 // operand is a matrix in float64 with its float32 copy and layout.
 type operand struct {
@@ -37,6 +38,8 @@ func newOperand(r *rand.Rand, rows, cols int, l layout) operand {
 		off, cs = 3, 2
 		rs = 2*cols + 5
 		size = off + rows*rs
+	case reversed:
+		off, rs, cs, size = (rows-1)*cols, -cols, 1, rows*cols
 	}
 	d64 := make([]float64, size)
 	d32 := make([]float32, size)
@@ -109,6 +112,7 @@ func TestGemm(t *testing.T) {
 				combos = append(combos, [2]layout{la, lb})
 			}
 		}
+		combos = append(combos, [2]layout{reversed, rowMajor}, [2]layout{strided, reversed})
 		if testing.Short() && s.m*s.n*s.k > 1e6 {
 			combos = [][2]layout{{rowMajor, rowMajor}, {transposed, strided}, {strided, transposed}}
 		}
