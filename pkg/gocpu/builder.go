@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/notimplemented"
@@ -136,7 +137,7 @@ func (b *Builder) foreignOne(kind backends.OpType, in foreignInputs, ops []backe
 // foreignList records the results of an op built on simplego only.
 func (b *Builder) foreignList(kind backends.OpType, in foreignInputs, ops []backends.Op, err error, replay replayFn) ([]backends.Op, error) {
 	if err != nil {
-		return nil, err
+		return nil, operandsError(kind, in.nodes, err)
 	}
 	call := &foreignCall{kind: kind, replay: replay, inputs: in.nodes, groups: groupSizes(in.ops)}
 	out := make([]backends.Op, len(ops))
@@ -182,10 +183,10 @@ func (b *Builder) fast(kind backends.OpType, inputs []backends.Op, build func(bb
 			// simplego refuses some valid parameters (empty strides for a
 			// convolution): the fast path's own shape rule decides.
 			if infer == nil {
-				return nil, err
+				return nil, operandsError(kind, nodes, err)
 			}
 			if _, inferErr := infer(nodes); inferErr != nil {
-				return nil, err
+				return nil, operandsError(kind, nodes, err)
 			}
 		}
 	}
@@ -195,7 +196,7 @@ func (b *Builder) fast(kind backends.OpType, inputs []backends.Op, build func(bb
 		}
 		shape, err := infer(nodes)
 		if err != nil {
-			return nil, fmt.Errorf("gocpu: %s: %w", kind, err)
+			return nil, operandsError(kind, nodes, err)
 		}
 		n.shape = shape
 	}
@@ -217,6 +218,15 @@ func (b *Builder) fast(kind backends.OpType, inputs []backends.Op, build func(bb
 			}}
 	}
 	return b.add(n), nil
+}
+
+// operandsError names the op and its operands' shapes in err.
+func operandsError(kind backends.OpType, nodes []*node, err error) error {
+	ss := make([]string, len(nodes))
+	for i, n := range nodes {
+		ss[i] = n.shape.String()
+	}
+	return fmt.Errorf("gocpu: %s of %s: %w", kind, strings.Join(ss, " and "), err)
 }
 
 // op adapts fast's result to the Builder methods' (Op, error).
@@ -516,6 +526,23 @@ func (b *Builder) DotGeneral(lhs backends.Op, lhsContractingAxes, lhsBatchAxes [
 			l, r := n.inputs[0].shape.Rank(), n.inputs[1].shape.Rank()
 			n.dot = dotSpec{normAxes(spec.lhsContracting, l), normAxes(spec.lhsBatch, l), normAxes(spec.rhsContracting, r), normAxes(spec.rhsBatch, r)}
 		}))
+}
+
+// Dot implements backends.Builder: XLA's Dot, a DotGeneral contracting the
+// last axis of lhs with the first of rhs (operands of rank 1 or 2).
+func (b *Builder) Dot(lhs, rhs backends.Op) (backends.Op, error) {
+	l, err := b.asNode("Dot", lhs)
+	if err != nil {
+		return nil, err
+	}
+	r, err := b.asNode("Dot", rhs)
+	if err != nil {
+		return nil, err
+	}
+	if l.shape.Rank() < 1 || l.shape.Rank() > 2 || r.shape.Rank() < 1 || r.shape.Rank() > 2 {
+		return nil, operandsError(backends.OpTypeDot, []*node{l, r}, fmt.Errorf("Dot takes operands of rank 1 or 2"))
+	}
+	return b.DotGeneral(lhs, []int{l.shape.Rank() - 1}, nil, rhs, []int{0}, nil)
 }
 
 // normAxes returns axes with negative values counted from the end.

@@ -2,6 +2,7 @@ package gocpu
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 
 	"github.com/gomlx/gomlx/backends"
@@ -57,6 +58,9 @@ func foreignStep(engine *Backend, call *foreignCall, p *plan) (step, error) {
 	exec, err := bb.Compile(outs, nil)
 	if err != nil {
 		return nil, fmt.Errorf("compiling %s on simplego: %w", call.kind, err)
+	}
+	if os.Getenv(EnvTrace) != "" {
+		fmt.Fprintf(os.Stderr, "gocpu: %s of %s runs on simplego\n", call.kind, call.results[0].shape)
 	}
 	inSlots := make([]int, len(call.inputs))
 	for i, in := range call.inputs {

@@ -202,20 +202,6 @@ func (b *Builder) Conj(x backends.Op) (backends.Op, error) {
 	return b.foreignOne(backends.OpTypeConj, in, outs, err, replay)
 }
 
-// Dot implements backends.Builder: built on simplego, off the fast path.
-func (b *Builder) Dot(lhs backends.Op, rhs backends.Op) (backends.Op, error) {
-	in, err := b.innerOps("Dot", []backends.Op{lhs}, []backends.Op{rhs})
-	if err != nil {
-		return nil, err
-	}
-	replay := func(bb backends.Builder, rin [][]backends.Op) ([]backends.Op, error) {
-		op, err := bb.Dot(rin[0][0], rin[1][0])
-		return []backends.Op{op}, err
-	}
-	outs, err := replay(b.Builder, in.ops)
-	return b.foreignOne(backends.OpTypeDot, in, outs, err, replay)
-}
-
 // DynamicSlice implements backends.Builder: built on simplego, off the fast path.
 func (b *Builder) DynamicSlice(operand backends.Op, startIndices []backends.Op, sliceDims []int) (backends.Op, error) {
 	in, err := b.innerOps("DynamicSlice", []backends.Op{operand}, startIndices)
