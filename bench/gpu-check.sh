@@ -358,8 +358,11 @@ if [[ -n $PLUGIN ]]; then
 	# The Go steps that follow need a backend that trains: values off by more than the
 	# tolerance are reported (status=failed above) but do not stop the measurements.
 	grep -qE '^probe verdict=(ok|wrong_values) ' "$OUT/logs/probe.log" && PROBE_OK=1
-	if ! grep -q '^probe verdict=' "$OUT/logs/probe.log"; then
-		# No verdict: it crashed (a signal in the plugin) or hung; show the end of its log.
+	if ! grep -q '^probe verdict=' "$OUT/logs/probe.log" && grep -q '^step name=probe status=timeout' "$RES"; then
+		tail_log probe 8
+		res "probe verdict=hung $(grep -m1 '^probe pjrt ' "$OUT/logs/probe.log" | grep -oE 'plugin_api=[^ ]+ headers_api=[^ ]+') last_line=\"$(grep -v '^\s*$' "$OUT/logs/probe.log" | tail -1 | cut -c1-160)\""
+	elif ! grep -q '^probe verdict=' "$OUT/logs/probe.log"; then
+		# No verdict: it crashed (a signal in the plugin); show the end of its log.
 		tail_log probe 8
 		res "probe verdict=crashed $(grep -m1 '^probe pjrt ' "$OUT/logs/probe.log" | grep -oE 'plugin_api=[^ ]+ headers_api=[^ ]+') signal=$(grep -m1 -oE '^SIG[A-Z]+' "$OUT/logs/probe.log" || echo none) in=$(grep -m1 -oE '_Cfunc_call_PJRT_[A-Za-z_]+' "$OUT/logs/probe.log" | sed 's/_Cfunc_call_//' || echo unknown)"
 	fi

@@ -88,6 +88,7 @@ func TestGPUCheckRehearsal(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("no python3")
 	}
+	trackInputs(t)
 	bin, out := t.TempDir(), t.TempDir()
 	build, rc := runScript(t, "build.sh", "BENCH_BIN="+bin, "BUILD_PLAIN=1", "PACK_OVER_MIB=100000")
 	if rc != 0 {
@@ -198,5 +199,30 @@ func TestGPUCheckRehearsal(t *testing.T) {
 		if !regexp.MustCompile(re).MatchString(report2) {
 			t.Errorf("GPU paths: report lacks a line matching %s\n%s", re, report2)
 		}
+	}
+}
+
+// trackInputs stats every source file the rehearsal depends on (the scripts, the module's Go
+// and C files, go.mod, go.sum), so that `go test`'s cache keeps this test's result only while
+// none of them has changed: the script and the binaries it builds are read by other
+// processes, which the cache does not see.
+func trackInputs(t *testing.T) {
+	t.Helper()
+	_, _ = os.Stat(filepath.Join("..", "go.mod"))
+	_, _ = os.Stat(filepath.Join("..", "go.sum"))
+	for _, dir := range []string{"../bench", "../cmd", "../pkg", "../internal"} {
+		_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				if d != nil && d.IsDir() && (d.Name() == "bin" || strings.HasPrefix(d.Name(), "out")) {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			switch filepath.Ext(path) {
+			case ".go", ".sh", ".py", ".c", ".s", ".h":
+				_, _ = os.Stat(path)
+			}
+			return nil
+		})
 	}
 }
