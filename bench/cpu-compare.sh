@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/cpu-compare.sh: the GPU comparison's counterpart on this machine: GoMLX's pure-Go
-# backend (bench/bin/juanji-bench -device go) against the document's PyTorch code on Debian's
+# bench/cpu-compare.sh: the GPU comparison's counterpart on this machine: juanji's CPU engine
+# (bench/bin/juanji-bench -device gocpu; GO_DEVICE=go for GoMLX's pure Go) against the document's PyTorch code on Debian's
 # python3-torch (CPU, 2 threads), same models, same batch sizes, same synthetic data shapes.
 # Everything goes to stdout, in the format of bench/results-cpu.txt:
 #
@@ -11,7 +11,7 @@
 #   GO_STEPS="lenet:50 trashnet:5 resnet18:2"   PT_STEPS="lenet:300 trashnet:40 resnet18:10"
 # Other knobs: MODELS (lenet,trashnet; add resnet18 if you have the time), WARMUP (PyTorch
 # warm-up steps, 10), GO_WARMUP (-warmup, if set and juanji-bench has it), THREADS (2), PYTHON
-# (/usr/bin/python3), GO_DEVICE (go), BENCH_BIN (bench/bin), STEP_TIMEOUT_S (900 per model
+# (/usr/bin/python3), GO_DEVICE (gocpu: juanji's engine; go: GoMLX's pure Go), BENCH_BIN (bench/bin), STEP_TIMEOUT_S (900 per model
 # and side).
 # PyTorch runs first for each model, then Go, one after the other: never both at once.
 # Run it on an idle machine: with 2 OpenMP threads on 2 cores, one busy core from another
@@ -25,7 +25,7 @@ PT_STEPS=${PT_STEPS:-"lenet:300 trashnet:40 resnet18:10"}
 WARMUP=${WARMUP:-10}
 THREADS=${THREADS:-2}
 PYTHON=${PYTHON:-/usr/bin/python3}
-GO_DEVICE=${GO_DEVICE:-go}
+GO_DEVICE=${GO_DEVICE:-gocpu}
 BIN=${BENCH_BIN:-$HERE/bin}
 STEP_TIMEOUT_S=${STEP_TIMEOUT_S:-900}
 TMP=$(mktemp /tmp/juanji-cpu.XXXXXX)

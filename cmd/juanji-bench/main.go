@@ -44,7 +44,7 @@ var all = []benchModel{
 }
 
 func main() {
-	dev := flag.String("device", "", "force the device: go, cpu (XLA CPU) or cuda; default: the best present (as JUANJI_DEVICE)")
+	dev := flag.String("device", "", "force the device: gocpu (juanji's engine), go (GoMLX pure Go), cpu (XLA CPU) or cuda; default: the best present (as JUANJI_DEVICE)")
 	steps := flag.Int("steps", 50, "timed training steps per model")
 	warmup := flag.Int("warmup", 5, "untimed steps first (the first one compiles)")
 	names := flag.String("models", "lenet,trashnet,resnet18", "comma-separated: lenet, trashnet, resnet18")

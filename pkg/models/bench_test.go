@@ -7,20 +7,34 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
 	"github.com/juanji/juanji/pkg/data"
+	"github.com/juanji/juanji/pkg/device"
 	"github.com/juanji/juanji/pkg/nn"
 	"github.com/juanji/juanji/pkg/train"
 )
 
+// benchTrainStep measures a training step on the CPU engine device.Select
+// picks when no XLA plugin is present (juanji's engine, unless JUANJI_DEVICE
+// names another), reporting images/s.
 func benchTrainStep(b *testing.B, model nn.Layer, batch, c, hw int) {
-	benchTrainStepShards(b, model, batch, c, hw, 0)
+	d, err := device.Select(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("device: %s", d.Summary())
+	benchTrainStepOn(b, d.Backend, model, batch, c, hw, 0)
 }
 
-// benchTrainStepShards is benchTrainStep with Trainer.Shards set (0: automatic).
+// benchTrainStepShards is benchTrainStep on GoMLX's pure-Go backend with
+// Trainer.Shards set (0: automatic): sharding is how that backend uses cores.
 func benchTrainStepShards(b *testing.B, model nn.Layer, batch, c, hw, shards int) {
 	backend, err := backends.NewWithConfig("go:parallelism=-1")
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchTrainStepOn(b, backend, model, batch, c, hw, shards)
+}
+
+func benchTrainStepOn(b *testing.B, backend backends.Backend, model nn.Layer, batch, c, hw, shards int) {
 	t := train.NewTrainer(backend, model, train.SGD{LR: 0.1}, 1)
 	t.Shards = shards
 	x, y := data.RandomBatch(batch, c, hw, hw, 10, 1)
