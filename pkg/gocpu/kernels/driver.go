@@ -141,13 +141,16 @@ func (g *gemmCall[T]) parallel(n, nchunks int, fn func(start, end int)) {
 }
 
 // blocked runs the cache-blocked algorithm: for each B block (kc × nc) packed
-// once and shared, every (A row block, column group) item is computed by one
-// worker, which packs its A block (mc × kc) privately.
+// once and shared (unless read in place), every (A row block, column group)
+// item is computed by one worker, which packs its A block (mc × kc) privately
+// when the kernel does not read A in place.
 func (g *gemmCall[T]) blocked() {
 	kd := g.kd
 	nr := kd.nr
-	g.bpBuf = bufs[T]().get(g.kc * ceilDiv(min(g.n, kd.nc), nr) * nr)
-	g.bp = *g.bpBuf
+	if !g.bDirect {
+		g.bpBuf = bufs[T]().get(g.kc * ceilDiv(min(g.n, kd.nc), nr) * nr)
+		g.bp = *g.bpBuf
+	}
 	for jc := 0; jc < g.n; jc += kd.nc {
 		g.jc, g.ncur = jc, min(kd.nc, g.n-jc)
 		g.panels = ceilDiv(g.ncur, nr)
@@ -166,7 +169,9 @@ func (g *gemmCall[T]) blocked() {
 			g.parallel(items, items, g.computeFn)
 		}
 	}
-	bufs[T]().put(g.bpBuf)
+	if g.bpBuf != nil {
+		bufs[T]().put(g.bpBuf)
+	}
 	g.bpBuf, g.bp = nil, nil
 }
 
