@@ -91,9 +91,9 @@ trap 'rm -rf "$WORK"' EXIT
 
 # Per-step timeouts (seconds). They add up to 378 s with every step run: see `plan` below.
 T_SMI=8 T_SMIQ=6 T_PYFACTS=10 T_JAX=25
-T_PROBE=40 T_XLATEST=40
+T_PROBE=36 T_XLATEST=37
 T_PT_lenet=20 T_GO_lenet=30 T_PT_trashnet=20 T_GO_trashnet=35 T_PT_resnet18=25 T_GO_resnet18=50
-T_CPU_PT_lenet=10 T_CPU_GO_lenet=12 T_CPU_PT_trashnet=15 T_CPU_GO_trashnet=20
+T_CPU_PT_lenet=14 T_CPU_GO_lenet=12 T_CPU_PT_trashnet=18 T_CPU_GO_trashnet=20
 T_PROBE_PLAIN=12
 
 res() { printf '%s\n' "$*" | tee -a "$RES"; }
