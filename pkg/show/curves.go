@@ -38,12 +38,13 @@ type Panel struct {
 	Series   []Series
 }
 
-// Size of one panel, close to matplotlib's default figure (6.4×4.8 inches).
-// At 96 dots per inch a panel is 576×432 pixels, plus a strip below it for
-// the legend (legendLine per line).
+// Size of one panel: 4.5×3.375 inches, 432×324 pixels at 96 dots per inch,
+// plus a strip below it for the legend (legendLine per line). Two panels side
+// by side (864 pixels) fit the width of a notebook's output area, so Jupyter
+// shows them at their own size, not scaled down and blurred.
 const (
-	panelWidth  = 6 * vg.Inch
-	panelHeight = 4.5 * vg.Inch
+	panelWidth  = 4.5 * vg.Inch
+	panelHeight = 3.375 * vg.Inch
 	panelDPI    = 96
 	legendLine  = 15 // points
 )
@@ -120,7 +121,7 @@ func plotPanels(panels []Panel) error {
 }
 
 // CurvesPNG draws the panels side by side and returns the picture as PNG:
-// 576 pixels wide per panel, 432 high plus the legend below.
+// 432 pixels wide per panel, 324 high plus the legend below.
 func CurvesPNG(panels ...Panel) ([]byte, error) {
 	w, h := canvasSize(panels)
 	canvas := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(panelDPI))

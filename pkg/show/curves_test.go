@@ -31,15 +31,15 @@ func TestCurvesPNGSize(t *testing.T) {
 		panels       []Panel
 		wantW, wantH int
 	}{
-		// 432 pixels of chart, then 20 per legend line and 12 of margin.
-		{"one panel", []Panel{{XLabel: "epochs", Series: lenetCurves()}}, 576, 432 + 3*20 + 12},
+		// 324 pixels of chart, then 20 per legend line and 12 of margin.
+		{"one panel", []Panel{{XLabel: "epochs", Series: lenetCurves()}}, 432, 324 + 3*20 + 12},
 		{"two panels side by side", []Panel{
 			{Title: "LeNet", XLabel: "epochs", Series: lenetCurves()},
 			{Title: "LeNet + batch norm", XLabel: "epochs", Series: lenetCurves()[:1]},
-		}, 1152, 432 + 3*20 + 12},
-		{"one epoch", []Panel{{Series: []Series{{Name: "loss", Values: []float64{2.3}}}}}, 576, 464},
-		{"NaN and Inf are skipped", []Panel{{Series: []Series{{Name: "loss", Values: []float64{2.3, math.NaN(), 1, math.Inf(1)}}}}}, 576, 464},
-		{"a series without values", []Panel{{Series: []Series{{Name: "loss"}}}}, 576, 464},
+		}, 864, 324 + 3*20 + 12},
+		{"one epoch", []Panel{{Series: []Series{{Name: "loss", Values: []float64{2.3}}}}}, 432, 356},
+		{"NaN and Inf are skipped", []Panel{{Series: []Series{{Name: "loss", Values: []float64{2.3, math.NaN(), 1, math.Inf(1)}}}}}, 432, 356},
+		{"a series without values", []Panel{{Series: []Series{{Name: "loss"}}}}, 432, 356},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

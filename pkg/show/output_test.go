@@ -86,8 +86,8 @@ func TestPlotCurvesWritesPNGAndSVG(t *testing.T) {
 	if len(lines) != 2 || filepath.Ext(lines[0]) != ".png" || filepath.Ext(lines[1]) != ".svg" {
 		t.Fatalf("printed %q, want the paths of a PNG and an SVG", out)
 	}
-	if w, h := decodePNG(t, lines[0]); w != 576 || h != 432+3*20+12 { // chart, then the legend below it
-		t.Errorf("%s is %d×%d, want 576×504", lines[0], w, h)
+	if w, h := decodePNG(t, lines[0]); w != 432 || h != 324+3*20+12 { // chart, then the legend below it
+		t.Errorf("%s is %d×%d, want 432×396", lines[0], w, h)
 	}
 }
 
