@@ -20,12 +20,14 @@ help:
 	@echo "make test       set up, go vet, go test -short, then run every notebook in quick mode and check its outputs"
 	@echo "make test-full  the same with the long Go tests and full-size notebooks (slow)"
 	@echo "make install    only the set-up: GoNB kernel, goimports, gopls, Jupyter"
-	@echo "make e2e        open 00_hello in headless Chromium on a real Jupyter server, Run All, check the page"
+	@echo "make e2e        open 00_hello and 01_lenet_mnist (quick) in headless Chromium on a real Jupyter server, Run All, check the pages"
 
 install:
 	@kernels/install.sh
 
-# JupyterLab when it is installed, else the classic Notebook (Debian's).
+# JupyterLab when it is installed, else the classic Notebook (Debian's). JUPYTER_CONFIG_PATH adds
+# kernels/notebook-config: the classic Notebook's editor then draws Go's tabs as indentation,
+# not as arrows (your own ~/.jupyter settings still come first).
 lab: install
 	@set -euo pipefail; \
 	token=$${JUPYTER_TOKEN:-$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}; \
@@ -36,7 +38,9 @@ lab: install
 	echo "  Jupyter $$app on notebooks/ -- open:  http://$(LAB_HOST):$(PORT)/?token=$$token"; \
 	echo "  (Ctrl-C to stop; PORT=8890 make lab for another port)"; \
 	echo; \
-	cd notebooks && JUPYTER_TOKEN="$$token" exec jupyter $$app "$${args[@]}"
+	cd notebooks && JUPYTER_TOKEN="$$token" \
+		JUPYTER_CONFIG_PATH="$(CURDIR)/kernels/notebook-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		exec jupyter $$app "$${args[@]}"
 
 test: install vet go-test notebooks e2e
 

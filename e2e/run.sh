@@ -3,13 +3,16 @@
 #
 # Starts a real Jupyter server (Debian's classic Notebook) with the GoNB
 # kernel on 127.0.0.1, a free port and a random token, in quick mode
-# (JUANJI_QUICK=1), on a temporary copy of notebooks/00_hello.ipynb (the
-# committed notebook is never opened, so it can never be saved over); then
-# e2e/notebook.test.mjs opens it in headless Chromium (Debian's
+# (JUANJI_QUICK=1), with the page settings `make lab` uses
+# (kernels/notebook-config), on temporary copies of notebooks/00_hello.ipynb
+# and of the training notebook notebooks/01_lenet_mnist.ipynb (the committed
+# notebooks are never opened, so they can never be saved over); then
+# e2e/notebook.test.mjs opens each in headless Chromium (Debian's
 # /usr/bin/chromium, driven by playwright-core), clicks Cell > Run All, waits
 # for the kernel to go idle and checks the page: kernel "Go (gonb)", the text
-# of the run, a rendered picture, no error output. It leaves a screenshot in
-# e2e/artifacts/ (with the server's log and the page's console log).
+# of the run, the rendered pictures, no error output, tabs drawn without
+# arrows. It leaves one screenshot per notebook in e2e/artifacts/ (with the
+# server's log and the page's console log).
 #
 # Installs what is missing: Jupyter and the kernel (kernels/install.sh),
 # Chromium (apt-get, as root or with password-less sudo), playwright-core at
@@ -18,9 +21,10 @@
 # and exits non-zero on failure.
 #
 # Environment:
-#   E2E_TIMEOUT    seconds the browser part may take in all (default 300)
-#   E2E_NOTEBOOK   the notebook to copy and run (default notebooks/00_hello.ipynb;
-#                  the checks are 00_hello's)
+#   E2E_TIMEOUT    seconds the browser part may take in all (default 900)
+#   E2E_NOTEBOOKS  the notebooks to copy and run, separated by spaces (default
+#                  "notebooks/00_hello.ipynb notebooks/01_lenet_mnist.ipynb";
+#                  each needs its checks in e2e/notebook.test.mjs)
 #   E2E_CHROMIUM   the browser (default /usr/bin/chromium)
 #   E2E_KEEP=1     keep the temporary folder (notebook copy, runtime files)
 set -euo pipefail
@@ -29,9 +33,9 @@ start=$SECONDS
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 e2e="$root/e2e"
 artifacts="$e2e/artifacts"
-notebook=${E2E_NOTEBOOK:-notebooks/00_hello.ipynb}
+read -r -a notebooks <<<"${E2E_NOTEBOOKS:-notebooks/00_hello.ipynb notebooks/01_lenet_mnist.ipynb}"
 chromium_bin=${E2E_CHROMIUM:-/usr/bin/chromium}
-limit=${E2E_TIMEOUT:-300}
+limit=${E2E_TIMEOUT:-900}
 
 say() { printf 'e2e: %s\n' "$*"; }
 result() { # the closing line, then the exit status
@@ -41,7 +45,7 @@ result() { # the closing line, then the exit status
 fail() { printf 'e2e: error: %s\n' "$*" >&2; result 1; }
 
 cd "$root"
-[[ -f "$notebook" ]] || fail "no such notebook: $notebook"
+for nb in "${notebooks[@]}"; do [[ -f "$nb" ]] || fail "no such notebook: $nb"; done
 
 # ------------------------------------------------------------ what it needs
 sudo=()
@@ -75,8 +79,15 @@ if ! [[ -x "$chromium_bin" ]]; then
   say "installing Chromium from Debian (apt-get install chromium)..."
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    chromium fonts-liberation >/dev/null
+    chromium fonts-liberation fonts-wqy-microhei >/dev/null
   [[ -x "$chromium_bin" ]] || fail "apt-get installed chromium but $chromium_bin is not there"
+fi
+# The notebooks' markdown is half Chinese: without a CJK font the screenshots
+# show boxes where the text is.
+if command -v fc-list >/dev/null 2>&1 && [[ -z $(fc-list :lang=zh 2>/dev/null) ]] && can_apt; then
+  say "installing a Chinese font for the screenshots (apt-get install fonts-wqy-microhei)..."
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    fonts-wqy-microhei >/dev/null || say "note: no Chinese font: the screenshots show boxes for Chinese text"
 fi
 say "browser: $("$chromium_bin" --version 2>/dev/null | head -n1)"
 
@@ -115,9 +126,12 @@ trap 'exit 130' INT TERM
 # usual; JUANJI_ROOT tells nbsetup.sh where the checkout is, since it finds it
 # from the script's path, here the link's.
 mkdir -p "$tmp/work/notebooks" "$tmp/runtime" "$tmp/config" "$tmp/profile"
-cp "$notebook" "$tmp/work/notebooks/"
+names=()
+for nb in "${notebooks[@]}"; do
+  cp "$nb" "$tmp/work/notebooks/"
+  names+=("$(basename "$nb")")
+done
 ln -s "$root/kernels" "$tmp/work/kernels"
-nbname=$(basename "$notebook")
 
 mkdir -p "$artifacts"
 rm -f "$artifacts"/*.png "$artifacts"/*.log
@@ -131,9 +145,11 @@ say "starting Jupyter (classic Notebook $(jupyter notebook --version)) on $base,
 # setsid: a process group of its own, so that stop_server can end the kernel
 # and its builds too. JUPYTER_CONFIG_DIR: an empty one, so that no user
 # config (a password, another default URL) changes the server; the kernel
-# spec is found in Jupyter's data folder as usual.
+# spec is found in Jupyter's data folder as usual. JUPYTER_CONFIG_PATH: the
+# page settings `make lab` uses (Go's tabs drawn as indentation).
 (cd "$tmp/work/notebooks" && exec env JUANJI_QUICK=1 JUANJI_ROOT="$root" JUPYTER_TOKEN="$token" \
   JUPYTER_CONFIG_DIR="$tmp/config" JUPYTER_RUNTIME_DIR="$tmp/runtime" \
+  JUPYTER_CONFIG_PATH="$root/kernels/notebook-config${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}" \
   setsid jupyter notebook "${args[@]}") >"$artifacts/jupyter.log" 2>&1 &
 server=$!
 
@@ -151,7 +167,7 @@ say "server up after $((SECONDS - start))s"
 
 # ------------------------------------------------------------ the browser
 status=0
-E2E_URL="$base" E2E_TOKEN="$token" E2E_NOTEBOOK="$nbname" E2E_ARTIFACTS="$artifacts" \
+E2E_URL="$base" E2E_TOKEN="$token" E2E_NOTEBOOKS="${names[*]}" E2E_ARTIFACTS="$artifacts" \
   E2E_PROFILE="$tmp/profile" E2E_CHROMIUM="$chromium_bin" E2E_RUN_MS=$(((limit - 60) * 1000)) \
   timeout -k 10 "$limit" node "$e2e/notebook.test.mjs" || status=$?
 if ((status == 124 || status == 137)); then
