@@ -30,10 +30,16 @@ type convSpec struct {
 // canonical [O][C·KS] and [B][O][P] orders when they are not already so.
 type convPlan struct {
 	batch, inCh, outCh int
-	ks, positions      int     // kernel positions, output positions
-	table              []int32 // [ks][positions] spatial offset in the input, or -1
-	inBatchStride      int
-	inChStride         int
+	ks, positions      int         // kernel positions, output positions
+	table              []int32     // [ks][positions] spatial offset in the input, or -1
+	segs               [][]segment // per kernel position: the table as runs
+	// transposed: the columns are gathered as [positions][C·KS] instead,
+	// with segments per output position (segsT): the longer runs when the
+	// kernel is larger than the output (a kernel's gradient).
+	transposed    bool
+	segsT         [][]segment
+	inBatchStride int
+	inChStride    int
 
 	kernelCopy *layout // non-nil: copy kernel to canonical [O][C][KS] in a temp
 	kernelTemp int
@@ -106,6 +112,25 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 			cp.table[kp*cp.positions+op] = int32(off)
 		}
 	}
+	cp.segs = make([][]segment, cp.ks)
+	for kp := range cp.segs {
+		cp.segs[kp] = runs(cp.table[kp*cp.positions : (kp+1)*cp.positions])
+	}
+	cp.segsT = make([][]segment, cp.positions)
+	col := make([]int32, cp.ks)
+	nT, nSegs := 0, 0
+	for op := range cp.segsT {
+		for kp := range col {
+			col[kp] = cp.table[kp*cp.positions+op]
+		}
+		cp.segsT[op] = runs(col)
+		nT += len(cp.segsT[op])
+	}
+	for _, s := range cp.segs {
+		nSegs += len(s)
+	}
+	cp.transposed = nT < nSegs
+	cp.table = nil // the segments say it all
 	// Kernel as [O][C·KS]: read directly when laid out so, else copied.
 	kOrder := append([]int{a.KernelOutputChannels, a.KernelInputChannels}, a.KernelSpatial...)
 	if !isRowMajorOrder(ker.Dimensions, kStrides, kOrder) {
@@ -138,17 +163,58 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 	cp.prodTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*cp.positions*cp.chunk)
 	switch n.shape.DType {
 	case dtypes.Float32:
-		return convT(cp, x, k, out, pool, func(m, nn, kk int, a []float32, aOff int, b []float32, c []float32, cOff int) {
+		return convT(cp, x, k, out, pool, func(m, nn, kk int, a []float32, aOff int, b []float32, bRow, bCol int, c []float32, cOff int) {
 			kernels.GemmF32(pool, m, nn, kk, kernels.MatF32{Data: a, Offset: aOff, RowStride: kk, ColStride: 1},
-				kernels.MatF32{Data: b, RowStride: nn, ColStride: 1}, kernels.MatF32{Data: c, Offset: cOff, RowStride: nn, ColStride: 1}, false)
+				kernels.MatF32{Data: b, RowStride: bRow, ColStride: bCol}, kernels.MatF32{Data: c, Offset: cOff, RowStride: nn, ColStride: 1}, false)
 		}), nil
 	case dtypes.Float64:
-		return convT(cp, x, k, out, pool, func(m, nn, kk int, a []float64, aOff int, b []float64, c []float64, cOff int) {
+		return convT(cp, x, k, out, pool, func(m, nn, kk int, a []float64, aOff int, b []float64, bRow, bCol int, c []float64, cOff int) {
 			kernels.GemmF64(pool, m, nn, kk, kernels.MatF64{Data: a, Offset: aOff, RowStride: kk, ColStride: 1},
-				kernels.MatF64{Data: b, RowStride: nn, ColStride: 1}, kernels.MatF64{Data: c, Offset: cOff, RowStride: nn, ColStride: 1}, false)
+				kernels.MatF64{Data: b, RowStride: bRow, ColStride: bCol}, kernels.MatF64{Data: c, Offset: cOff, RowStride: nn, ColStride: 1}, false)
 		}), nil
 	}
 	return nil, fmt.Errorf("no convolution for %s", n.shape.DType)
+}
+
+// segment is a run of a gather table: n values to dst from src onwards
+// (consecutive), or n zeros when src is -1. Stride-1 convolutions gather
+// whole image rows this way, as copies.
+type segment struct{ dst, src, n int32 }
+
+// runs encodes a table of offsets (-1: zero) as segments.
+func runs(table []int32) []segment {
+	var segs []segment
+	for i, off := range table {
+		if k := len(segs) - 1; k >= 0 {
+			s := &segs[k]
+			if (off < 0 && s.src < 0) || (off >= 0 && s.src >= 0 && off == s.src+s.n) {
+				s.n++
+				continue
+			}
+		}
+		src := off
+		if src < 0 {
+			src = -1
+		}
+		segs = append(segs, segment{dst: int32(i), src: src, n: 1})
+	}
+	return segs
+}
+
+// gather fills dst from src along segments.
+func gather[T any](dst, src []T, segs []segment) {
+	for _, s := range segs {
+		d := dst[s.dst : s.dst+s.n]
+		if s.src < 0 {
+			clear(d)
+			continue
+		}
+		if s.n == 1 {
+			d[0] = src[s.src]
+			continue
+		}
+		copy(d, src[s.src:s.src+s.n])
+	}
 }
 
 func padLow(p [][2]int, d int) int {
@@ -172,7 +238,7 @@ func isRowMajorOrder(dims, strides, order []int) bool {
 	return true
 }
 
-func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m, n, k int, a []T, aOff int, b, c []T, cOff int)) step {
+func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m, n, k int, a []T, aOff int, b []T, bRow, bCol int, c []T, cOff int)) step {
 	K := cp.inCh * cp.ks
 	P := cp.positions
 	chunk := cp.chunk
@@ -196,29 +262,33 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 			n := b1 - b0
 			row := n * P
 			cb := cols[w*K*chunk*P : w*K*chunk*P+K*row]
+			bRow, bCol := row, 1 // cb as the K×row matrix of the product
+			if cp.transposed {
+				bRow, bCol = 1, K
+			}
 			for j := 0; j < n; j++ {
 				base := (b0 + j) * cp.inBatchStride
 				for c := 0; c < cp.inCh; c++ {
 					cbase := base + c*cp.inChStride
+					if cp.transposed {
+						for p := 0; p < P; p++ {
+							r := cb[(j*P+p)*K+c*cp.ks : (j*P+p)*K+(c+1)*cp.ks]
+							gather(r, xs[cbase:], cp.segsT[p])
+						}
+						continue
+					}
 					for kp := 0; kp < cp.ks; kp++ {
 						r := cb[(c*cp.ks+kp)*row+j*P : (c*cp.ks+kp)*row+(j+1)*P]
-						tbl := cp.table[kp*P : (kp+1)*P]
-						for i, off := range tbl {
-							if off >= 0 {
-								r[i] = xs[cbase+int(off)]
-							} else {
-								r[i] = 0
-							}
-						}
+						gather(r, xs[cbase:], cp.segs[kp])
 					}
 				}
 			}
 			if n == 1 {
-				gemm(cp.outCh, P, K, ws, 0, cb, dst, b0*cp.outCh*P)
+				gemm(cp.outCh, P, K, ws, 0, cb, bRow, bCol, dst, b0*cp.outCh*P)
 				return
 			}
 			pb := prods[w*cp.outCh*chunk*P : w*cp.outCh*chunk*P+cp.outCh*row]
-			gemm(cp.outCh, row, K, ws, 0, cb, pb, 0)
+			gemm(cp.outCh, row, K, ws, 0, cb, bRow, bCol, pb, 0)
 			for j := 0; j < n; j++ {
 				for o := 0; o < cp.outCh; o++ {
 					copy(dst[((b0+j)*cp.outCh+o)*P:((b0+j)*cp.outCh+o+1)*P], pb[o*row+j*P:o*row+(j+1)*P])
@@ -362,41 +432,44 @@ func reduceWindowT[T float](r backends.ReduceOpType, t windowTable, in, out int)
 // reduceWindowItem reduces the windows of one outer item.
 func reduceWindowItem[T float](r backends.ReduceOpType, t windowTable, x, z []T) {
 	win, table := t.win, t.table
-	{
+	switch r {
+	case backends.ReduceOpSum:
 		for o := range z {
-			tbl := table[o*win : (o+1)*win]
 			var acc T
-			switch r {
-			case backends.ReduceOpSum:
-				for _, off := range tbl {
-					if off >= 0 {
-						acc += x[off]
-					}
+			for _, off := range table[o*win : (o+1)*win] {
+				if off >= 0 {
+					acc += x[off]
 				}
-			case backends.ReduceOpProduct:
-				acc = 1
-				for _, off := range tbl {
-					if off >= 0 {
-						acc *= x[off]
-					}
+			}
+			z[o] = acc
+		}
+	case backends.ReduceOpProduct:
+		for o := range z {
+			acc := T(1)
+			for _, off := range table[o*win : (o+1)*win] {
+				if off >= 0 {
+					acc *= x[off]
 				}
-			case backends.ReduceOpMax, backends.ReduceOpMin:
-				// Padding takes no part (XLA pads max with -inf, min with +inf);
-				// a NaN wins.
-				isMax := r == backends.ReduceOpMax
-				acc = extreme[T](isMax)
-				for _, off := range tbl {
-					if off < 0 {
-						continue
-					}
-					v := x[off]
-					if v != v {
-						acc = v
-						break
-					}
-					if (isMax && v > acc) || (!isMax && v < acc) {
-						acc = v
-					}
+			}
+			z[o] = acc
+		}
+	default:
+		// Max or min: padding takes no part (XLA pads max with -inf, min
+		// with +inf); a NaN wins.
+		isMax := r == backends.ReduceOpMax
+		for o := range z {
+			acc := extreme[T](isMax)
+			for _, off := range table[o*win : (o+1)*win] {
+				if off < 0 {
+					continue
+				}
+				v := x[off]
+				if v != v {
+					acc = v
+					break
+				}
+				if (isMax && v > acc) || (!isMax && v < acc) {
+					acc = v
 				}
 			}
 			z[o] = acc

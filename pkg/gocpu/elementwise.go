@@ -175,6 +175,12 @@ func unaryFloat[T float](op backends.OpType, in, out int, pool *kernels.Pool) (s
 			forChunks(pool, len(x), func(lo, hi int) { logistic(y[lo:hi], x[lo:hi]) })
 		}, nil
 	}
+	if op == backends.OpTypeExp {
+		return func(st *state) {
+			x, y := st.vals[in].([]T), st.vals[out].([]T)
+			forChunks(pool, len(x), func(lo, hi int) { exp(y[lo:hi], x[lo:hi]) })
+		}, nil
+	}
 	f := floatFunc(op)
 	if f == nil {
 		return nil, fmt.Errorf("no float kernel")
@@ -192,6 +198,15 @@ func unaryFloat[T float](op backends.OpType, in, out int, pool *kernels.Pool) (s
 
 // logistic is 1/(1+e^-x), written so that neither branch overflows.
 func logistic[T float](y, x []T) {
+	if x32, ok := any(x).([]float32); ok {
+		y32 := any(y).([]float32)
+		y32 = y32[:len(x32)]
+		for i, v := range x32 {
+			// e^-v overflows to +Inf for v < -88.7, giving 1/Inf = 0.
+			y32[i] = 1 / (1 + expf32(-v))
+		}
+		return
+	}
 	for i, v := range x {
 		f := float64(v)
 		if f >= 0 {
@@ -200,6 +215,21 @@ func logistic[T float](y, x []T) {
 			e := math.Exp(f)
 			y[i] = T(e / (1 + e))
 		}
+	}
+}
+
+// exp is e^x: expf32 for float32, math.Exp for float64.
+func exp[T float](y, x []T) {
+	if x32, ok := any(x).([]float32); ok {
+		y32 := any(y).([]float32)
+		y32 = y32[:len(x32)]
+		for i, v := range x32 {
+			y32[i] = expf32(v)
+		}
+		return
+	}
+	for i, v := range x {
+		y[i] = T(math.Exp(float64(v)))
 	}
 }
 
