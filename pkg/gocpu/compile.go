@@ -3,6 +3,9 @@ package gocpu
 import (
 	"fmt"
 	"math"
+	"os"
+	"strconv"
+	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -145,6 +148,7 @@ func compile(b *Builder, outputs []*node) (*Executable, error) {
 		e.outputSlots = append(e.outputSlots, p.slotOf[o])
 	}
 	pool := b.engine.pool
+	var labels []string
 	for _, n := range order {
 		if n.op == backends.OpTypeParameter || n.op == backends.OpTypeConstant || (isAlias(n) && !n.foreign) {
 			continue
@@ -160,6 +164,7 @@ func compile(b *Builder, outputs []*node) (*Executable, error) {
 				return nil, fmt.Errorf("%s %s: %w", n.op, n.shape, err)
 			}
 			e.steps = append(e.steps, s)
+			labels = append(labels, stepLabel(n))
 			continue
 		}
 		s, err := makeStep(n, p, pool)
@@ -167,8 +172,31 @@ func compile(b *Builder, outputs []*node) (*Executable, error) {
 			return nil, fmt.Errorf("%s %s: %w", n.op, n.shape, err)
 		}
 		e.steps = append(e.steps, s)
+		labels = append(labels, stepLabel(n))
+	}
+	if v, err := strconv.Atoi(os.Getenv(EnvProfile)); err == nil && v > 0 {
+		e.prof = &profile{after: v, labels: labels}
 	}
 	return e, nil
+}
+
+// stepLabel names a step in profiles: op, input shapes, output shape.
+func stepLabel(n *node) string {
+	var b strings.Builder
+	b.WriteString(n.op.String())
+	if n.foreign {
+		b.WriteString(" (simplego)")
+	}
+	for i, in := range n.inputs {
+		if i == 0 {
+			b.WriteString(" ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(fmt.Sprint(in.shape.Dimensions))
+	}
+	fmt.Fprintf(&b, " -> %v", n.shape.Dimensions)
+	return b.String()
 }
 
 // isAlias tells whether n shares its input's storage (same values, same order).

@@ -2,8 +2,11 @@ package gocpu
 
 import (
 	"fmt"
+	"os"
 	"reflect"
+	"sort"
 	"sync"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -23,6 +26,44 @@ type Executable struct {
 
 	mu    sync.Mutex
 	spare []*state // states ready for reuse, so that steps allocate nothing
+
+	prof *profile // non-nil when EnvProfile is set
+}
+
+// EnvProfile names the environment variable that, when set to a number N,
+// makes each executable print to standard error, after its N-th execution,
+// where its time went, by op and shape.
+const EnvProfile = "JUANJI_GOCPU_PROFILE"
+
+// profile accumulates the time of each step.
+type profile struct {
+	after  int
+	labels []string
+	mu     sync.Mutex
+	times  []time.Duration
+	runs   int
+}
+
+// report prints the steps' time, grouped by label, largest first.
+func (p *profile) report(name string) {
+	byLabel := map[string]time.Duration{}
+	var total time.Duration
+	for i, d := range p.times {
+		byLabel[p.labels[i]] += d
+		total += d
+	}
+	labels := make([]string, 0, len(byLabel))
+	for l := range byLabel {
+		labels = append(labels, l)
+	}
+	sort.Slice(labels, func(i, j int) bool { return byLabel[labels[i]] > byLabel[labels[j]] })
+	fmt.Fprintf(os.Stderr, "gocpu profile of %q over %d runs: %v per run\n", name, p.runs, total/time.Duration(p.runs))
+	for i, l := range labels {
+		if i == 25 {
+			break
+		}
+		fmt.Fprintf(os.Stderr, "  %5.1f%%  %8v  %s\n", 100*float64(byLabel[l])/float64(total), byLabel[l]/time.Duration(p.runs), l)
+	}
 }
 
 var _ backends.Executable = (*Executable)(nil)
@@ -126,6 +167,26 @@ func (e *Executable) run(st *state) (err error) {
 			panic(r)
 		}
 	}()
+	if p := e.prof; p != nil {
+		times := make([]time.Duration, len(e.steps))
+		for i, s := range e.steps {
+			t0 := time.Now()
+			s(st)
+			times[i] = time.Since(t0)
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.times == nil {
+			p.times = make([]time.Duration, len(times))
+		}
+		for i, d := range times {
+			p.times[i] += d
+		}
+		if p.runs++; p.runs == p.after {
+			p.report(e.name)
+		}
+		return nil
+	}
 	for _, s := range e.steps {
 		s(st)
 	}

@@ -22,7 +22,12 @@ func expf32(x float32) float32 {
 	case x != x:
 		return x
 	}
-	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	t := x*log2e + 0.5
+	k := int32(t) // truncation; floor for negative t below
+	if float32(k) > t {
+		k--
+	}
+	n := float32(k)
 	r := x - n*ln2hi - n*ln2lo
 	p := float32(1.9875691500e-4)
 	p = p*r + 1.3981999507e-3
@@ -31,7 +36,6 @@ func expf32(x float32) float32 {
 	p = p*r + 1.6666665459e-1
 	p = p*r + 5.0000001201e-1
 	y := p*r*r + r + 1
-	k := int32(n)
 	if k < -125 { // 2^k is subnormal: scale in two steps
 		return y * math.Float32frombits(uint32(k+126+127)<<23) * math.Float32frombits(uint32(-126+127)<<23)
 	}

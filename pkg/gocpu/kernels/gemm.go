@@ -29,9 +29,6 @@ type mat[T float] struct {
 	off, rs, cs int
 }
 
-// at returns element (i,j).
-func (x *mat[T]) at(i, j int) T { return x.data[x.off+i*x.rs+j*x.cs] }
-
 // microKernel computes the mr×nr tile C = A·B (or C += A·B when acc) from a
 // packed A micro-panel (kc groups of mr values) and a packed B micro-panel (kc
 // groups of nr values); C is row-major with leading dimension ldc and must
@@ -42,7 +39,7 @@ type microKernel[T float] func(kc int, a, b, c []T, ldc int, acc bool)
 // the mr×nr tile C = A·B (or += when acc), reading A in place: element (i,p)
 // is a[i*ars+p*acs] for i < mr (all mr rows must be readable). Row p of B is
 // b[p*brs:]: a packed micro-panel (brs = nr, zero-padded), or when bDirect an
-// unpacked row-major operand of which only cols values per row are read. C
+// unpacked row-major operand, of which nothing past the end of b is read. C
 // is c[i*ldc+j] for tile row i.
 type directKernel[T float] func(kc int, a []T, ars, acs int, b []T, brs int, bDirect bool, c []T, ldc, rlo, rhi, cols int, acc bool)
 

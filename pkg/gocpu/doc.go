@@ -1,0 +1,82 @@
+// Package gocpu is juanji's CPU engine for GoMLX: a backend, registered as
+// "gocpu", that runs the graphs of every model in the notebooks (training
+// and evaluation) on its own executor, with a packed assembly GEMM
+// (subpackage kernels), convolution and pooling as whole ops, and storage
+// planned once per graph. It needs no cgo and no C library: `go build`
+// anywhere gives it, with the AVX2+FMA matrix kernel where the CPU has
+// one and a pure-Go kernel elsewhere.
+//
+// Select it with GOMLX_BACKEND=gocpu or JUANJI_DEVICE=gocpu; pkg/device
+// picks it by default on a CPU without an XLA plugin.
+//
+// # How a graph runs
+//
+// The Builder records every op as a node of its own graph. Each op is
+// also built on GoMLX's pure-Go backend, simplego, while simplego can (its
+// "shadow"); buffers are simplego's, so tensors, transfers and GoMLX's own
+// code work unchanged.
+//
+// Compile plans the graph once:
+//
+//   - Storage: each node gets a slot; nodes whose lives do not overlap
+//     share one (same dtype and size); a reshape lives in its input's slot;
+//     an element-wise op may write over an input that dies with it.
+//     Execute reuses the slots of an earlier execution (a pool of states,
+//     one per concurrent execution), so a training step allocates no
+//     activations. Outputs are copied into donated inputs of the same
+//     shape where GoMLX donates them (the weights being updated), else into
+//     new simplego buffers.
+//   - Steps: one closure per node, specialised for its dtype and shapes at
+//     compile time. Element-wise ops split large arrays across the worker
+//     pool (kernels.Pool, sized to GOMAXPROCS); size-1 broadcasting gets an
+//     explicit broadcast node first, so kernels see equal shapes or scalars.
+//     Broadcast, transpose, slice and reverse are one strided copy whose
+//     axes are merged where memory allows. Reductions walk merged groups of
+//     kept and reduced axes.
+//   - DotGeneral reads each operand as a batch of strided matrices where its
+//     axes allow (transposed operands are packed directly by the GEMM), and
+//     copies it into [batch, rows, cols] order otherwise.
+//   - ConvGeneral, in any axes layout (GoMLX's gradients of a convolution
+//     are convolutions with swapped axes, input dilation and reversed
+//     kernels), is a product per group of batch items:
+//     out[o][p] = Σ_k W[o][k]·cols[k][p], where cols is gathered from the
+//     input through a table of offsets made at compile time and stored as
+//     runs, so stride-1 windows copy whole rows. When the kernel is larger
+//     than its output (a kernel's gradient) the columns are gathered
+//     transposed, whose runs are the long ones. Groups of items share one
+//     product, so the kernel is packed once for all of them, and groups run
+//     on the workers in parallel.
+//   - ReduceWindow (pooling) and SelectAndScatter (max pooling's gradient)
+//     walk window tables made at compile time over the windowed axes only.
+//
+// The engine lists ConvGeneral, Reverse, Pad, ReduceWindow and
+// SelectAndScatter in its capabilities (simplego lacks them), so pkg/nn
+// builds convolution and pooling as these native ops on it.
+//
+// # Ops off the fast path
+//
+// An op the fast path does not compute (random bits, a gather, an op of a
+// dtype other than float32, float64, int32, int64, uint8 and bool) is a
+// "foreign" node: at compile time a one-op simplego executable is built for
+// it, and at run time its operands are copied into simplego buffers, it
+// runs there, and its results are copied back. Only the variable
+// initialisation graphs and dropout's random bits take this path in the
+// notebooks' models; set JUANJI_GOCPU_TRACE=1 to see which ops do. The
+// wrappers of those Builder methods are generated from GoMLX's interface
+// (internal/genforeign), so every op simplego has works here too. When a
+// graph cannot be planned at all, it is compiled by simplego whole.
+//
+// # Adding an op to the fast path
+//
+//  1. Record it: a Builder method calling fast with a shape rule (GoMLX's
+//     shapeinference where it has one) and the node's parameters.
+//  2. Give it a kernel: a case in makeStep returning a step.
+//  3. Test it against simplego (ops_test.go) in float32 and float64, on edge
+//     shapes, and regenerate gen_foreign.go (go generate) so that its
+//     foreign wrapper goes away.
+//
+// # Finding where time goes
+//
+// JUANJI_GOCPU_PROFILE=N makes each executable print, after its N-th
+// execution, its time per op and shape, largest first.
+package gocpu
