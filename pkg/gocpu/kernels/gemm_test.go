@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"sync"
 	"testing"
 )
@@ -318,5 +320,21 @@ func TestKernelName(t *testing.T) {
 	t.Logf("best float32 kernel: %s, float64: %s", Kernel(), KernelF64())
 	if hasAVX2FMAForTest() && Kernel() != "avx2" {
 		t.Errorf("CPU has AVX2+FMA but Kernel() = %q", Kernel())
+	}
+}
+
+// TestEnvForcesGeneric runs this test binary again with JUANJI_GEMM=generic
+// and checks that the child sees the generic kernels.
+func TestEnvForcesGeneric(t *testing.T) {
+	if os.Getenv("JUANJI_GEMM") == "generic" && os.Getenv("KERNELS_ENV_CHILD") == "1" {
+		if Kernel() != "generic" || KernelF64() != "generic" {
+			t.Fatalf("JUANJI_GEMM=generic: Kernel() = %q, KernelF64() = %q", Kernel(), KernelF64())
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestEnvForcesGeneric$")
+	cmd.Env = append(os.Environ(), "JUANJI_GEMM=generic", "KERNELS_ENV_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child with JUANJI_GEMM=generic failed: %v\n%s", err, out)
 	}
 }
