@@ -11,8 +11,9 @@ import (
 //
 // LeNet at batch 100: conv1 forward as im2col (28·28·100 positions × 5·5·1
 // taps × 6 filters), conv2 forward (10·10·100 × 5·5·6 × 16), the dense layer
-// 400→120, and conv1's weight gradient (25 × 78400 positions × 6), a tiny
-// output with a huge contraction (split-K).
+// 400→120, conv1's weight gradient (25 × 78400 positions × 6), a tiny
+// output with a huge contraction (split-K), and conv2's input gradient
+// (10000 positions × 16 filters × 150 taps), a tiny contraction.
 //
 // TrashNet (pkg/models/resnet.go) on 3×32×32 CIFAR at batch 100: conv1
 // forward (32·32·100 × 3·3·3 × 32) and a 3×3 64→64 convolution of the second
@@ -27,6 +28,7 @@ var benchShapes = []struct {
 	{"LeNet-conv2-10000x150x16", 10000, 150, 16, false},
 	{"LeNet-dense-100x400x120", 100, 400, 120, false},
 	{"LeNet-conv1grad-25x78400x6", 25, 78400, 6, false},
+	{"LeNet-conv2inputgrad-10000x16x150", 10000, 16, 150, false},
 	{"TrashNet-conv1-102400x27x32", 102400, 27, 32, false},
 	{"TrashNet-res2conv-25600x576x64", 25600, 576, 64, false},
 }
