@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Pool is a persistent set of worker goroutines. A pool of Workers() == w runs
@@ -77,10 +78,41 @@ func DefaultPool() *Pool {
 // create short-lived pools). The pool must not be used afterwards.
 func (p *Pool) shutdown() { p.closeOnce.Do(func() { close(p.wake) }) }
 
+// helperSpin is how long an idle helper keeps polling for work before it
+// blocks. A blocked goroutine's thread can take a long time to run again on
+// a loaded machine (100 µs and more were measured on 2 shared cores), longer
+// than the phases of a mid-size GEMM, which would then run on the caller
+// alone; polling through the short gaps between phases and between
+// consecutive products avoids that at the cost of a little CPU time.
+const helperSpin = 200 * time.Microsecond
+
 func (p *Pool) helper() {
-	for ref := range p.wake {
+	for {
+		ref, ok := p.next()
+		if !ok {
+			return
+		}
 		ref.t.work(ref.gen)
 	}
+}
+
+// next returns the next published task, polling for helperSpin before
+// blocking; ok is false once the pool is shut down.
+func (p *Pool) next() (ref taskRef, ok bool) {
+	start := time.Now()
+	for i := 0; ; i++ {
+		select {
+		case ref, ok = <-p.wake:
+			return ref, ok
+		default:
+		}
+		if i%16 == 15 && time.Since(start) > helperSpin {
+			break
+		}
+		runtime.Gosched()
+	}
+	ref, ok = <-p.wake
+	return ref, ok
 }
 
 // work takes and runs chunks of generation gen until none is left.
