@@ -53,7 +53,8 @@
 //
 // Pool runs Workers()-1 goroutines plus the caller. ParallelFor publishes a
 // task whose chunks are taken with a compare-and-swap by the caller and by
-// any idle helper; the caller waits only for chunks already running, so
+// any idle helper (idle helpers poll for 200 µs before blocking, because a
+// blocked thread can take longer than that to run again on a loaded machine); the caller waits only for chunks already running, so
 // concurrent and nested calls cannot deadlock (a nested call whose helpers
 // are busy runs inline). A GEMM is divided into items (an M block, and when
 // there are too few M blocks for four items per worker, two with the generic

@@ -45,8 +45,9 @@ type task struct {
 
 // NewPool creates a pool of workers goroutines (the caller of ParallelFor
 // counts as one of them). workers <= 0 means runtime.GOMAXPROCS(0). The
-// helper goroutines block on a channel when idle and live as long as the
-// process: create pools once, not per operation.
+// helper goroutines poll for work for helperSpin after each task, then block
+// on a channel; they live as long as the process: create pools once, not per
+// operation.
 func NewPool(workers int) *Pool {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
