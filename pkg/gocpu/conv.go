@@ -404,6 +404,19 @@ func reduceWindowStep(n *node, in, out int) (step, error) {
 	if w.dilated {
 		return nil, fmt.Errorf("dilated windows")
 	}
+	switch w.reduction {
+	case backends.ReduceOpSum, backends.ReduceOpMax, backends.ReduceOpMin, backends.ReduceOpProduct:
+	default:
+		return nil, fmt.Errorf("window reduction %s", w.reduction)
+	}
+	if p, ok := plane2DFor(shapeOf(n, 0).Dimensions, n.shape.Dimensions, w); ok {
+		switch n.shape.DType {
+		case dtypes.Float32:
+			return func(st *state) { reduce2D(p, w.reduction, st.vals[in].([]float32), st.vals[out].([]float32)) }, nil
+		case dtypes.Float64:
+			return func(st *state) { reduce2D(p, w.reduction, st.vals[in].([]float64), st.vals[out].([]float64)) }, nil
+		}
+	}
 	t := makeWindowTable(shapeOf(n, 0).Dimensions, n.shape.Dimensions, w)
 	switch n.shape.DType {
 	case dtypes.Float32:
@@ -488,8 +501,20 @@ func extreme[T float](isMax bool) T {
 
 func selectAndScatterStep(n *node, operand, source, out int) (step, error) {
 	w := n.window
-	t := makeWindowTable(shapeOf(n, 0).Dimensions, shapeOf(n, 1).Dimensions, w)
 	isMax := w.reduction == backends.ReduceOpMax
+	if p, ok := plane2DFor(shapeOf(n, 0).Dimensions, shapeOf(n, 1).Dimensions, w); ok {
+		switch n.shape.DType {
+		case dtypes.Float32:
+			return func(st *state) {
+				selectScatter2D(p, isMax, st.vals[operand].([]float32), st.vals[source].([]float32), st.vals[out].([]float32))
+			}, nil
+		case dtypes.Float64:
+			return func(st *state) {
+				selectScatter2D(p, isMax, st.vals[operand].([]float64), st.vals[source].([]float64), st.vals[out].([]float64))
+			}, nil
+		}
+	}
+	t := makeWindowTable(shapeOf(n, 0).Dimensions, shapeOf(n, 1).Dimensions, w)
 	switch n.shape.DType {
 	case dtypes.Float32:
 		return selectScatterT[float32](t, isMax, operand, source, out), nil

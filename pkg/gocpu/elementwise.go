@@ -175,6 +175,40 @@ func unaryFloat[T float](op backends.OpType, in, out int, pool *kernels.Pool) (s
 			forChunks(pool, len(x), func(lo, hi int) { logistic(y[lo:hi], x[lo:hi]) })
 		}, nil
 	}
+	switch op {
+	case backends.OpTypeSign:
+		return func(st *state) {
+			x, y := st.vals[in].([]T), st.vals[out].([]T)
+			forChunks(pool, len(x), func(lo, hi int) {
+				ys := y[lo:hi]
+				for i, v := range x[lo:hi] {
+					switch {
+					case v > 0:
+						ys[i] = 1
+					case v < 0:
+						ys[i] = -1
+					default:
+						ys[i] = v // ±0 and NaN stay
+					}
+				}
+			})
+		}, nil
+	case backends.OpTypeSqrt, backends.OpTypeRsqrt:
+		inverse := op == backends.OpTypeRsqrt
+		return func(st *state) {
+			x, y := st.vals[in].([]T), st.vals[out].([]T)
+			forChunks(pool, len(x), func(lo, hi int) {
+				ys := y[lo:hi]
+				for i, v := range x[lo:hi] {
+					r := T(math.Sqrt(float64(v)))
+					if inverse {
+						r = 1 / r
+					}
+					ys[i] = r
+				}
+			})
+		}, nil
+	}
 	if op == backends.OpTypeExp {
 		return func(st *state) {
 			x, y := st.vals[in].([]T), st.vals[out].([]T)

@@ -1,0 +1,118 @@
+package gocpu
+
+import "github.com/gomlx/gomlx/backends"
+
+// plane2D is a window walk over the last two axes of an array (pooling over
+// H and W of N,C,H,W), the case every model here has: direct loops over
+// rows instead of window tables.
+type plane2D struct {
+	h, w, oh, ow   int // input and output plane sizes
+	kh, kw, sh, sw int // window and strides
+	ph, pw         int // padding before
+	planes         int // outer items (N·C)
+}
+
+// plane2DFor returns the 2D walk of a window spec, or false when the
+// windows are not on the last two axes alone.
+func plane2DFor(inDims, outDims []int, w windowSpec) (plane2D, bool) {
+	r := len(inDims)
+	if r < 2 {
+		return plane2D{}, false
+	}
+	stride := func(d int) int {
+		if d < len(w.strides) && w.strides[d] > 0 {
+			return w.strides[d]
+		}
+		return 1
+	}
+	p := plane2D{planes: 1}
+	for d := 0; d < r-2; d++ {
+		if w.dims[d] != 1 || stride(d) != 1 || padLow(w.paddings, d) != 0 || inDims[d] != outDims[d] {
+			return plane2D{}, false
+		}
+		p.planes *= inDims[d]
+	}
+	p.h, p.w, p.oh, p.ow = inDims[r-2], inDims[r-1], outDims[r-2], outDims[r-1]
+	p.kh, p.kw, p.sh, p.sw = w.dims[r-2], w.dims[r-1], stride(r-2), stride(r-1)
+	p.ph, p.pw = padLow(w.paddings, r-2), padLow(w.paddings, r-1)
+	return p, true
+}
+
+// window returns the input rows [y0,y1) and columns [x0,x1) that output
+// (oy, ox) reads, padding excluded.
+func (p *plane2D) window(oy, ox int) (y0, y1, x0, x1 int) {
+	y0, x0 = oy*p.sh-p.ph, ox*p.sw-p.pw
+	y1, x1 = min(y0+p.kh, p.h), min(x0+p.kw, p.w)
+	return max(y0, 0), y1, max(x0, 0), x1
+}
+
+// reduce2D is ReduceWindow on planes.
+func reduce2D[T float](p plane2D, r backends.ReduceOpType, x, z []T) {
+	isMax := r == backends.ReduceOpMax
+	for pl := 0; pl < p.planes; pl++ {
+		xs, zs := x[pl*p.h*p.w:(pl+1)*p.h*p.w], z[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow]
+		for oy := 0; oy < p.oh; oy++ {
+			for ox := 0; ox < p.ow; ox++ {
+				y0, y1, x0, x1 := p.window(oy, ox)
+				var acc T
+				switch r {
+				case backends.ReduceOpSum:
+					for y := y0; y < y1; y++ {
+						for _, v := range xs[y*p.w+x0 : y*p.w+x1] {
+							acc += v
+						}
+					}
+				case backends.ReduceOpProduct:
+					acc = 1
+					for y := y0; y < y1; y++ {
+						for _, v := range xs[y*p.w+x0 : y*p.w+x1] {
+							acc *= v
+						}
+					}
+				default:
+					acc = extreme[T](isMax)
+				rows:
+					for y := y0; y < y1; y++ {
+						for _, v := range xs[y*p.w+x0 : y*p.w+x1] {
+							if v != v {
+								acc = v
+								break rows
+							}
+							if (isMax && v > acc) || (!isMax && v < acc) {
+								acc = v
+							}
+						}
+					}
+				}
+				zs[oy*p.ow+ox] = acc
+			}
+		}
+	}
+}
+
+// selectScatter2D is SelectAndScatter on planes: each source value is added
+// at the first extreme of its window.
+func selectScatter2D[T float](p plane2D, isMax bool, x, s, z []T) {
+	clear(z)
+	for pl := 0; pl < p.planes; pl++ {
+		xs, zs := x[pl*p.h*p.w:(pl+1)*p.h*p.w], z[pl*p.h*p.w:(pl+1)*p.h*p.w]
+		ss := s[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
+		for oy := 0; oy < p.oh; oy++ {
+			for ox := 0; ox < p.ow; ox++ {
+				y0, y1, x0, x1 := p.window(oy, ox)
+				best := -1
+				var bv T
+				for y := y0; y < y1; y++ {
+					for i, v := range xs[y*p.w+x0 : y*p.w+x1] {
+						if best < 0 || (isMax && v > bv) || (!isMax && v < bv) {
+							best, bv = y*p.w+x0+i, v
+						}
+					}
+				}
+				if best >= 0 {
+					zs[best] += ss[oy*p.ow+ox]
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package gocpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+)
+
+// TestPlane2DMatchesWindowTables: the direct 2D pooling loops give what the
+// general window tables give, on edge shapes (padding, windows larger and
+// smaller than strides, odd sizes, 1×1).
+func TestPlane2DMatchesWindowTables(t *testing.T) {
+	cases := []struct{ h, w, k, s, p int }{
+		{28, 28, 2, 2, 0}, {32, 32, 3, 1, 1}, {7, 5, 3, 2, 1}, {9, 9, 1, 1, 0}, {5, 6, 2, 3, 0}, {4, 4, 4, 1, 2}, {1, 1, 1, 1, 0},
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, c := range cases {
+		for _, red := range []backends.ReduceOpType{backends.ReduceOpMax, backends.ReduceOpSum, backends.ReduceOpMin} {
+			t.Run(fmt.Sprintf("%dx%d/k%d/s%d/p%d/%s", c.h, c.w, c.k, c.s, c.p, red), func(t *testing.T) {
+				in := []int{2, 3, c.h, c.w}
+				oh, ow := (c.h+2*c.p-c.k)/c.s+1, (c.w+2*c.p-c.k)/c.s+1
+				out := []int{2, 3, oh, ow}
+				w := windowSpec{reduction: red, dims: []int{1, 1, c.k, c.k}, strides: []int{1, 1, c.s, c.s},
+					paddings: [][2]int{{0, 0}, {0, 0}, {c.p, c.p}, {c.p, c.p}}}
+				p, ok := plane2DFor(in, out, w)
+				if !ok {
+					t.Fatal("not a 2D walk")
+				}
+				x := make([]float64, 2*3*c.h*c.w)
+				for i := range x {
+					x[i] = float64(r.IntN(7)) // ties on purpose
+				}
+				tbl := makeWindowTable(in, out, w)
+				got, want := make([]float64, 2*3*oh*ow), make([]float64, 2*3*oh*ow)
+				reduce2D(p, red, x, got)
+				for item := 0; item < tbl.outer; item++ {
+					reduceWindowItem(red, tbl, x[item*tbl.inStep:(item+1)*tbl.inStep], want[item*tbl.outStep:(item+1)*tbl.outStep])
+				}
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("reduce: element %d: %v, want %v", i, got[i], want[i])
+					}
+				}
+				if red == backends.ReduceOpSum {
+					return
+				}
+				src := make([]float64, len(got))
+				for i := range src {
+					src[i] = r.Float64()
+				}
+				gs, ws := make([]float64, len(x)), make([]float64, len(x))
+				selectScatter2D(p, red == backends.ReduceOpMax, x, src, gs)
+				for item := 0; item < tbl.outer; item++ {
+					selectScatterItem(x[item*tbl.inStep:(item+1)*tbl.inStep], src[item*tbl.outStep:(item+1)*tbl.outStep],
+						ws[item*tbl.inStep:(item+1)*tbl.inStep], tbl.table, tbl.win, red == backends.ReduceOpMax)
+				}
+				for i := range gs {
+					if gs[i] != ws[i] {
+						t.Fatalf("select and scatter: element %d: %v, want %v", i, gs[i], ws[i])
+					}
+				}
+			})
+		}
+	}
+}
