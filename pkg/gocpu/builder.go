@@ -36,6 +36,8 @@ type node struct {
 	call *foreignCall
 	// result is which of call's results this node is.
 	result int
+	// fused, set by compile, makes this node a fused pass of several ops.
+	fused *fusion
 
 	param    int                // Parameter: its position among the inputs
 	constant any                // Constant: flat values (a copy)

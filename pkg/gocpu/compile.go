@@ -72,6 +72,9 @@ func compile(b *Builder, outputs []*node) (*Executable, error) {
 		}
 	}
 
+	if os.Getenv(EnvNoFusion) == "" {
+		order = fuse(order, outputs)
+	}
 	p := &plan{slotOf: make(map[*node]int)}
 	// Storage roots: a reshape or identity lives in its input's storage.
 	root := make(map[*node]*node, len(order))
@@ -167,6 +170,15 @@ func compile(b *Builder, outputs []*node) (*Executable, error) {
 			labels = append(labels, stepLabel(n))
 			continue
 		}
+		if n.fused != nil {
+			s, err := fusedStep(n, p, pool)
+			if err != nil {
+				return nil, fmt.Errorf("fused %s %s: %w", n.op, n.shape, err)
+			}
+			e.steps = append(e.steps, s)
+			labels = append(labels, stepLabel(n))
+			continue
+		}
 		s, err := makeStep(n, p, pool)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", n.op, n.shape, err)
@@ -183,7 +195,18 @@ func compile(b *Builder, outputs []*node) (*Executable, error) {
 // stepLabel names a step in profiles: op, input shapes, output shape.
 func stepLabel(n *node) string {
 	var b strings.Builder
-	b.WriteString(n.op.String())
+	if n.fused != nil {
+		b.WriteString("Fused(")
+		for i, m := range n.fused.members {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(m.op.String())
+		}
+		b.WriteString(")")
+	} else {
+		b.WriteString(n.op.String())
+	}
 	if n.foreign {
 		b.WriteString(" (simplego)")
 	}
@@ -198,6 +221,10 @@ func stepLabel(n *node) string {
 	fmt.Fprintf(&b, " -> %v", n.shape.Dimensions)
 	return b.String()
 }
+
+// EnvNoFusion names the environment variable that, when set, turns fusion
+// of element-wise ops off (to measure what it buys, or to rule it out).
+const EnvNoFusion = "JUANJI_GOCPU_NOFUSION"
 
 // isAlias tells whether n shares its input's storage (same values, same order).
 func isAlias(n *node) bool {

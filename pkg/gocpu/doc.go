@@ -33,6 +33,13 @@
 //     Broadcast, transpose, slice and reverse are one strided copy whose
 //     axes are merged where memory allows. Reductions walk merged groups of
 //     kept and reduced axes.
+//   - Fusion: each tree of float element-wise ops (and per-channel, row,
+//     column or scalar broadcasts feeding them) whose inner results have a
+//     single reader becomes one pass: tile by tile (1,024 elements), each op
+//     computes into scratch that stays in the cache, and only the last op
+//     writes memory; the bias broadcast, add and sigmoid of a LeNet layer,
+//     or batch norm's normalisation, never exist in full in between.
+//     JUANJI_GOCPU_NOFUSION=1 turns it off.
 //   - DotGeneral reads each operand as a batch of strided matrices where its
 //     axes allow (transposed operands are packed directly by the GEMM), and
 //     copies it into [batch, rows, cols] order otherwise.

@@ -155,79 +155,79 @@ func unaryFloat[T float](op backends.OpType, in, out int, pool *kernels.Pool) (s
 				}
 			}
 		}, nil
-	case backends.OpTypeNeg:
-		return func(st *state) {
-			x, y := st.vals[in].([]T), st.vals[out].([]T)
-			for i, v := range x {
-				y[i] = -v
-			}
-		}, nil
-	case backends.OpTypeAbs:
-		return func(st *state) {
-			x, y := st.vals[in].([]T), st.vals[out].([]T)
-			for i, v := range x {
-				y[i] = T(math.Abs(float64(v)))
-			}
-		}, nil
-	case backends.OpTypeLogistic:
-		return func(st *state) {
-			x, y := st.vals[in].([]T), st.vals[out].([]T)
-			forChunks(pool, len(x), func(lo, hi int) { logistic(y[lo:hi], x[lo:hi]) })
-		}, nil
 	}
-	switch op {
-	case backends.OpTypeSign:
-		return func(st *state) {
-			x, y := st.vals[in].([]T), st.vals[out].([]T)
-			forChunks(pool, len(x), func(lo, hi int) {
-				ys := y[lo:hi]
-				for i, v := range x[lo:hi] {
-					switch {
-					case v > 0:
-						ys[i] = 1
-					case v < 0:
-						ys[i] = -1
-					default:
-						ys[i] = v // ±0 and NaN stay
-					}
-				}
-			})
-		}, nil
-	case backends.OpTypeSqrt, backends.OpTypeRsqrt:
-		inverse := op == backends.OpTypeRsqrt
-		return func(st *state) {
-			x, y := st.vals[in].([]T), st.vals[out].([]T)
-			forChunks(pool, len(x), func(lo, hi int) {
-				ys := y[lo:hi]
-				for i, v := range x[lo:hi] {
-					r := T(math.Sqrt(float64(v)))
-					if inverse {
-						r = 1 / r
-					}
-					ys[i] = r
-				}
-			})
-		}, nil
-	}
-	if op == backends.OpTypeExp {
-		return func(st *state) {
-			x, y := st.vals[in].([]T), st.vals[out].([]T)
-			forChunks(pool, len(x), func(lo, hi int) { exp(y[lo:hi], x[lo:hi]) })
-		}, nil
-	}
-	f := floatFunc(op)
-	if f == nil {
+	k := unaryKernel[T](op)
+	if k == nil {
 		return nil, fmt.Errorf("no float kernel")
 	}
 	return func(st *state) {
 		x, y := st.vals[in].([]T), st.vals[out].([]T)
-		forChunks(pool, len(x), func(lo, hi int) {
-			xs, ys := x[lo:hi], y[lo:hi]
-			for i, v := range xs {
-				ys[i] = T(f(float64(v)))
-			}
-		})
+		forChunks(pool, len(x), func(lo, hi int) { k(y[lo:hi], x[lo:hi]) })
 	}, nil
+}
+
+// unaryKernel returns the slice kernel of a float unary op: y = op(x), or
+// nil for the ops that return bools.
+func unaryKernel[T float](op backends.OpType) func(y, x []T) {
+	switch op {
+	case backends.OpTypeNeg:
+		return func(y, x []T) {
+			y = y[:len(x)]
+			for i, v := range x {
+				y[i] = -v
+			}
+		}
+	case backends.OpTypeAbs:
+		return func(y, x []T) {
+			y = y[:len(x)]
+			for i, v := range x {
+				if v < 0 {
+					v = -v
+				}
+				y[i] = v
+			}
+		}
+	case backends.OpTypeLogistic:
+		return logistic[T]
+	case backends.OpTypeExp:
+		return exp[T]
+	case backends.OpTypeSign:
+		return func(y, x []T) {
+			y = y[:len(x)]
+			for i, v := range x {
+				switch {
+				case v > 0:
+					y[i] = 1
+				case v < 0:
+					y[i] = -1
+				default:
+					y[i] = v // ±0 and NaN stay
+				}
+			}
+		}
+	case backends.OpTypeSqrt, backends.OpTypeRsqrt:
+		inverse := op == backends.OpTypeRsqrt
+		return func(y, x []T) {
+			y = y[:len(x)]
+			for i, v := range x {
+				r := T(math.Sqrt(float64(v)))
+				if inverse {
+					r = 1 / r
+				}
+				y[i] = r
+			}
+		}
+	}
+	f := floatFunc(op)
+	if f == nil {
+		return nil
+	}
+	return func(y, x []T) {
+		y = y[:len(x)]
+		for i, v := range x {
+			y[i] = T(f(float64(v)))
+		}
+	}
 }
 
 // logistic is 1/(1+e^-x), written so that neither branch overflows.
@@ -339,6 +339,19 @@ func binaryStep(n *node, a, b, out int, pool *kernels.Pool) (step, error) {
 }
 
 func arithStep[T number](op backends.OpType, a, b, out int, pool *kernels.Pool, isFloat bool) (step, error) {
+	kernel, err := arithKernel[T](op, isFloat)
+	if err != nil {
+		return nil, err
+	}
+	return func(st *state) {
+		x, y, z := st.vals[a].([]T), st.vals[b].([]T), st.vals[out].([]T)
+		forChunks(pool, len(z), func(lo, hi int) { kernel(z[lo:hi], part(x, lo, hi), part(y, lo, hi)) })
+	}, nil
+}
+
+// arithKernel returns the slice kernel of a binary arithmetic op: z = x op y,
+// each of x and y either len(z) long or a single value.
+func arithKernel[T number](op backends.OpType, isFloat bool) (func(z, x, y []T), error) {
 	var kernel func(z, x, y []T)
 	switch op {
 	case backends.OpTypeAdd:
@@ -388,10 +401,7 @@ func arithStep[T number](op backends.OpType, a, b, out int, pool *kernels.Pool, 
 	default:
 		return nil, fmt.Errorf("no kernel")
 	}
-	return func(st *state) {
-		x, y, z := st.vals[a].([]T), st.vals[b].([]T), st.vals[out].([]T)
-		forChunks(pool, len(z), func(lo, hi int) { kernel(z[lo:hi], part(x, lo, hi), part(y, lo, hi)) })
-	}, nil
+	return kernel, nil
 }
 
 // mapKernel makes a binary kernel from a scalar function (for the rarer ops).

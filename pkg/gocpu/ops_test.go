@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -336,3 +337,27 @@ func catch(fn func()) (err error) {
 
 var _ = shapes.Make
 var _ = gocpu.BackendName
+
+// TestFusionMatchesUnfused: a chain of element-wise ops with broadcasts, run
+// as one fused pass and as separate ops, gives the same values, on sizes
+// that are not multiples of the tile.
+func TestFusionMatchesUnfused(t *testing.T) {
+	chain := func(x, v, s *graph.Node) *graph.Node {
+		bv := graph.BroadcastToDims(graph.Reshape(v, 1, 3, 1, 1), x.Shape().Dimensions...)
+		a := graph.Logistic(graph.Add(graph.Mul(x, bv), s))
+		return graph.Sub(graph.Mul(a, graph.Exp(graph.Neg(graph.Abs(x)))), graph.Sqrt(graph.AddScalar(graph.Abs(a), 1)))
+	}
+	for _, dims := range [][]int{{2, 3, 5, 7}, {5, 3, 33, 31}} {
+		run := func() *tensors.Tensor {
+			fast, _ := newEngines(t)
+			x, v := randomTensor(dtypes.Float32, 1, dims...), randomTensor(dtypes.Float32, 2, 3)
+			s := randomTensor(dtypes.Float32, 3)
+			return graph.MustNewExec(fast, chain).MustExec(x, v, s)[0]
+		}
+		fused := run()
+		t.Setenv(gocpu.EnvNoFusion, "1")
+		plain := run()
+		compareTensors(t, fused, plain, 0)
+		os.Unsetenv(gocpu.EnvNoFusion)
+	}
+}

@@ -310,20 +310,21 @@ func (g *gemmCall[T]) computeDirect(start, end int) {
 			} else {
 				bpan = g.bp[q*kcur*nr : (q+1)*kcur*nr]
 			}
+			first := q == grp*g.ppg // first pass over this block of A
 			for r := 0; r < mcur; r += mr {
 				i := i0 + r
 				rows := min(mr, mcur-r)
 				switch {
 				case rows == mr:
 					kd.direct(kcur, a.data[a.off+i*a.rs+g.pc*a.cs:], a.rs, a.cs, bpan, brs, g.bDirect,
-						c.data[c.off+i*c.rs+j:], c.rs, 0, mr, cols, acc)
+						c.data[c.off+i*c.rs+j:], c.rs, 0, mr, cols, acc, first)
 				case g.m >= mr:
 					i1 := g.m - mr // rows i1..m-1: the last mr rows of A
 					kd.direct(kcur, a.data[a.off+i1*a.rs+g.pc*a.cs:], a.rs, a.cs, bpan, brs, g.bDirect,
-						c.data[c.off+i1*c.rs+j:], c.rs, i-i1, mr, cols, acc)
+						c.data[c.off+i1*c.rs+j:], c.rs, i-i1, mr, cols, acc, false)
 				default:
 					kd.direct(kcur, *buf, 1, mr, bpan, brs, g.bDirect,
-						c.data[c.off+i*c.rs+j:], c.rs, 0, rows, cols, acc)
+						c.data[c.off+i*c.rs+j:], c.rs, 0, rows, cols, acc, false)
 				}
 			}
 		}

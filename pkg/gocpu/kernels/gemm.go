@@ -40,8 +40,9 @@ type microKernel[T float] func(kc int, a, b, c []T, ldc int, acc bool)
 // is a[i*ars+p*acs] for i < mr (all mr rows must be readable). Row p of B is
 // b[p*brs:]: a packed micro-panel (brs = nr, zero-padded), or when bDirect an
 // unpacked row-major operand, of which nothing past the end of b is read. C
-// is c[i*ldc+j] for tile row i.
-type directKernel[T float] func(kc int, a []T, ars, acs int, b []T, brs int, bDirect bool, c []T, ldc, rlo, rhi, cols int, acc bool)
+// is c[i*ldc+j] for tile row i. prefetchA asks the kernel to prefetch the
+// next mr rows of A, on a first pass over a block of A read from memory.
+type directKernel[T float] func(kc int, a []T, ars, acs int, b []T, brs int, bDirect bool, c []T, ldc, rlo, rhi, cols int, acc, prefetchA bool)
 
 // kernelDesc describes a microkernel and the blocking it is tuned for.
 type kernelDesc[T float] struct {

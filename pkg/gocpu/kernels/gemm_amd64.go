@@ -8,16 +8,16 @@ import "golang.org/x/sys/cpu"
 // C[rlo:rhi, 0:cols] (leading dimension ldc) = or += rows rlo..rhi-1 of
 // A[6×kc]·B[kc×cols], with A read in place (element (i,p) at a[i*ars+p*acs])
 // and row p of B at b[p*brs] (flags: 1 accumulate, 2 B is unpacked: load only
-// cols values per row).
+// cols values per row, 4 prefetch the next 6 rows of A).
 //
 //go:noescape
 func sgemm6x16(kc int, a *float32, ars, acs int, b *float32, brs int, c *float32, ldc, rlo, rhi, cols, flags int)
 
 func avx2Kernel6x16(kc int, a, b, c []float32, ldc int, acc bool) {
-	avx2Direct6x16(kc, a, 1, 6, b, 16, false, c, ldc, 0, 6, 16, acc)
+	avx2Direct6x16(kc, a, 1, 6, b, 16, false, c, ldc, 0, 6, 16, acc, false)
 }
 
-func avx2Direct6x16(kc int, a []float32, ars, acs int, b []float32, brs int, bDirect bool, c []float32, ldc, rlo, rhi, cols int, acc bool) {
+func avx2Direct6x16(kc int, a []float32, ars, acs int, b []float32, brs int, bDirect bool, c []float32, ldc, rlo, rhi, cols int, acc, prefetchA bool) {
 	// Bounds checks that cover every access the assembly makes (strides are
 	// non-negative here).
 	_ = a[5*ars+(kc-1)*acs]
@@ -50,6 +50,9 @@ func avx2Direct6x16(kc int, a []float32, ars, acs int, b []float32, brs int, bDi
 	if bDirect {
 		flags |= 2
 	}
+	if prefetchA {
+		flags |= 4
+	}
 	sgemm6x16(kc, &a[0], ars, acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
 }
 
@@ -71,10 +74,10 @@ func archF32() *kernelDesc[float32] {
 func dgemm6x8(kc int, a *float64, ars, acs int, b *float64, brs int, c *float64, ldc, rlo, rhi, cols, flags int)
 
 func avx2Kernel6x8(kc int, a, b, c []float64, ldc int, acc bool) {
-	avx2Direct6x8(kc, a, 1, 6, b, 8, false, c, ldc, 0, 6, 8, acc)
+	avx2Direct6x8(kc, a, 1, 6, b, 8, false, c, ldc, 0, 6, 8, acc, false)
 }
 
-func avx2Direct6x8(kc int, a []float64, ars, acs int, b []float64, brs int, bDirect bool, c []float64, ldc, rlo, rhi, cols int, acc bool) {
+func avx2Direct6x8(kc int, a []float64, ars, acs int, b []float64, brs int, bDirect bool, c []float64, ldc, rlo, rhi, cols int, acc, prefetchA bool) {
 	_ = a[5*ars+(kc-1)*acs]
 	if bDirect {
 		// Plain loads of whole vectors are fine, and faster, when they stay
@@ -104,6 +107,9 @@ func avx2Direct6x8(kc int, a []float64, ars, acs int, b []float64, brs int, bDir
 	}
 	if bDirect {
 		flags |= 2
+	}
+	if prefetchA {
+		flags |= 4
 	}
 	dgemm6x8(kc, &a[0], ars, acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
 }

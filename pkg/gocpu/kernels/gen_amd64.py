@@ -9,6 +9,7 @@ convention and checks bounds.
 """
 import os
 
+PFSHIFT = int(os.environ.get("PFSHIFT", "7"))  # prefetch 2**PFSHIFT steps of k ahead
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gemm_amd64.s")
 AADDR = ["(SI)", "(SI)(R9*1)", "(SI)(R9*2)", "(R11)", "(R11)(R9*1)", "(R11)(R9*2)"]
 
@@ -69,6 +70,7 @@ w("""GLOBL colmask<>(SB), RODATA|NOPTR, $128
 // micro-panel has ars=1, acs=6). B: row p at b[p*brs], 16 values readable
 // unless flags&2, in which case only cols values are read (masked loads; used
 // to read an unpacked row-major B in place). A packed B micro-panel has brs=16.
+// flags&4: prefetch the next 6 rows of A (a first pass over a block of A).
 // C: leading dimension ldc. The tile lives in Y4..Y15: row r in Y(4+2r)
 // (columns 0-7) and Y(5+2r) (columns 8-15).
 TEXT ·sgemm6x16(SB), NOSPLIT, $0-96
@@ -123,11 +125,39 @@ wide:
 	CMPQ R13, $64
 	JNE  loop16
 	// Packed B: unrolled by 4 with constant offsets.
+	MOVQ  BX, AX
 	MOVQ  CX, BX
 	SHRQ  $2, BX
 	ANDQ  $3, CX
 	TESTQ BX, BX
 	JZ    loop16
+	TESTQ $4, AX
+	JZ    loop16x4
+	// flags&4: prefetch the rows of the next micro-panel of A (6 rows
+	// further), one line ahead. An unpacked A streams from memory in six
+	// short row segments, too short for the hardware prefetchers; the
+	// caller asks for this on its first pass over a block of A.
+	LEAQ  (R9)(R9*2), R14
+	SHLQ  $1, R14
+	ADDQ  $64, R14
+
+loop16x4pf:
+	LEAQ       (SI)(R14*1), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 (AX)(R9*1)
+	PREFETCHT0 (AX)(R9*2)
+	LEAQ       (R11)(R14*1), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 (AX)(R9*1)
+	PREFETCHT0 (AX)(R9*2)""")
+for u in range(4):
+    ins(step(16, 64*u))
+w("""	ADDQ $256, DI
+	DECQ BX
+	JNZ  loop16x4pf
+	TESTQ CX, CX
+	JZ    done
+	JMP   loop16
 
 loop16x4:""")
 for u in range(4):
@@ -223,7 +253,7 @@ end:
     return "\n".join(q) + "\n"
 
 w(partial(4))
-open(OUT, 'w').write("\n".join(o) + "\n")
+open(OUT, 'w').write("\n".join(o).replace("PFSHIFT", str(PFSHIFT)).replace("PFDIST", str(2**PFSHIFT)) + "\n")
 
 # The float64 kernel dgemm6x8 is the same code on 4-lane float64 vectors: a
 # 6×8 tile, B micro-panel rows of 8 values (64 bytes, as for float32).
