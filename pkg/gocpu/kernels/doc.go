@@ -36,7 +36,9 @@
 // contiguous values each, zero-padded past N; all workers share the packed
 // block. The AVX2 kernels read A in place through its two strides (six row
 // pointers advanced by ColStride), so A is not packed: row-major and
-// transposed A cost the same. A last partial group of fewer than MR rows is
+// transposed A cost the same. On its first pass over a block of A, the
+// kernel prefetches the rows of the next micro-panel, since six short row
+// segments are too short for the hardware prefetchers. A last partial group of fewer than MR rows is
 // computed as the last MR rows of A, overlapping the previous group, with
 // only the new rows stored; A is packed only when it has fewer than MR rows.
 // When A has few rows (M <= 36) a row-major B is also read in place instead
