@@ -258,30 +258,36 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 		prods := st.temps[cp.prodTemp].([]T)
 		// one computes batch items [b0, b1) with worker w's scratch: their
 		// columns side by side, one product, then each item's block out.
-		one := func(w, b0, b1 int) {
+		// one computes batch items [b0, b1) with worker w's scratch; with
+		// spread, its gather is split across the workers (when there are
+		// fewer items than workers).
+		one := func(w, b0, b1 int, spread bool) {
 			n := b1 - b0
 			row := n * P
 			cb := cols[w*K*chunk*P : w*K*chunk*P+K*row]
 			bRow, bCol := row, 1 // cb as the K×row matrix of the product
+			rowsPer := cp.ks     // gathered rows per (item, channel)
 			if cp.transposed {
 				bRow, bCol = 1, K
+				rowsPer = P
 			}
-			for j := 0; j < n; j++ {
-				base := (b0 + j) * cp.inBatchStride
-				for c := 0; c < cp.inCh; c++ {
-					cbase := base + c*cp.inChStride
+			fill := func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					q := r % rowsPer
+					c := (r / rowsPer) % cp.inCh
+					j := r / (rowsPer * cp.inCh)
+					src := xs[(b0+j)*cp.inBatchStride+c*cp.inChStride:]
 					if cp.transposed {
-						for p := 0; p < P; p++ {
-							r := cb[(j*P+p)*K+c*cp.ks : (j*P+p)*K+(c+1)*cp.ks]
-							gather(r, xs[cbase:], cp.segsT[p])
-						}
-						continue
-					}
-					for kp := 0; kp < cp.ks; kp++ {
-						r := cb[(c*cp.ks+kp)*row+j*P : (c*cp.ks+kp)*row+(j+1)*P]
-						gather(r, xs[cbase:], cp.segs[kp])
+						gather(cb[(j*P+q)*K+c*cp.ks:(j*P+q)*K+(c+1)*cp.ks], src, cp.segsT[q])
+					} else {
+						gather(cb[(c*cp.ks+q)*row+j*P:(c*cp.ks+q)*row+(j+1)*P], src, cp.segs[q])
 					}
 				}
+			}
+			if total := n * cp.inCh * rowsPer; spread {
+				pool.ParallelFor(total, 8, fill)
+			} else {
+				fill(0, total)
 			}
 			if n == 1 {
 				gemm(cp.outCh, P, K, ws, 0, cb, bRow, bCol, dst, b0*cp.outCh*P)
@@ -306,13 +312,13 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 			pool.ParallelFor(chunks, 1, func(lo, hi int) {
 				w := <-free
 				for c := lo; c < hi; c++ {
-					one(w, c*chunk, min((c+1)*chunk, cp.batch))
+					one(w, c*chunk, min((c+1)*chunk, cp.batch), false)
 				}
 				free <- w
 			})
 		} else {
 			for c := 0; c < chunks; c++ {
-				one(0, c*chunk, min((c+1)*chunk, cp.batch))
+				one(0, c*chunk, min((c+1)*chunk, cp.batch), cp.workers > 1)
 			}
 		}
 		if cp.outCopy != nil {
