@@ -16,9 +16,8 @@
 //
 // Convolution and pooling come in two implementations (see Impl): GoMLX's native ops, and a
 // portable version built from strided slices and matrix products that every backend can
-// differentiate. The portable version's gradients rely on the gradient rules pkg/nn installs
-// for Slice and DotGeneral; import pkg/nn (every program that builds layers does) before
-// differentiating these functions on the pure-Go backend.
+// differentiate. The portable version's gradients rely on the gradient rules for Slice and
+// DotGeneral that internal/gomlxpatch installs; this package imports it.
 package functional
 
 import (
@@ -115,7 +114,7 @@ func padSpatial(x *graph.Node, p int, value float64) *graph.Node {
 
 // shiftedAlong returns the k views of x, one per window offset along axis, each taking n
 // elements stride apart: view i's element j is element j*stride+i. They are strided Slices,
-// which every backend differentiates (see the Slice gradient rule in pkg/nn).
+// which every backend differentiates (see the Slice gradient rule in internal/gomlxpatch).
 func shiftedAlong(x *graph.Node, axis, k, stride, n int) []*graph.Node {
 	views := make([]*graph.Node, k)
 	for i := range views {
@@ -135,7 +134,7 @@ func im2col(x *graph.Node, kh, kw, stride, padding int) *graph.Node {
 	for ky := range kh {
 		for kx := range kw {
 			// The window's (ky, kx) element at every output position: a strided Slice,
-			// which every backend differentiates (see the Slice gradient rule in pkg/nn).
+			// which every backend differentiates (see the Slice gradient rule in internal/gomlxpatch).
 			v := graph.Slice(xp, graph.AxisRange(), graph.AxisRange(),
 				graph.AxisRange(ky, ky+(ho-1)*stride+1).Stride(stride),
 				graph.AxisRange(kx, kx+(wo-1)*stride+1).Stride(stride))
