@@ -233,12 +233,7 @@ func unaryKernel[T float](op backends.OpType) func(y, x []T) {
 // logistic is 1/(1+e^-x), written so that neither branch overflows.
 func logistic[T float](y, x []T) {
 	if x32, ok := any(x).([]float32); ok {
-		y32 := any(y).([]float32)
-		y32 = y32[:len(x32)]
-		for i, v := range x32 {
-			// e^-v overflows to +Inf for v < -88.7, giving 1/Inf = 0.
-			y32[i] = 1 / (1 + expf32(-v))
-		}
+		logisticF32(any(y).([]float32), x32)
 		return
 	}
 	for i, v := range x {

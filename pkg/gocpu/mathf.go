@@ -44,3 +44,37 @@ func expf32(x float32) float32 {
 	}
 	return y * math.Float32frombits(uint32(k+127)<<23)
 }
+
+// logisticF32 is y[i] = 1/(1+e^-x[i]), expf32 inlined by hand so that the
+// processor overlaps iterations (a call per element keeps it from doing so);
+// the rare arguments out of range take expf32 itself.
+func logisticF32(y, x []float32) {
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+	)
+	y = y[:len(x)]
+	for i, v := range x {
+		v = -v
+		if !(v > -87 && v < 88) { // rare: overflow, underflow, NaN
+			y[i] = 1 / (1 + expf32(v))
+			continue
+		}
+		t := v*log2e + 0.5
+		k := int32(t)
+		if float32(k) > t {
+			k--
+		}
+		n := float32(k)
+		r := v - n*ln2hi - n*ln2lo
+		r2 := r * r
+		// Estrin: shorter dependency chains than Horner.
+		p01 := float32(5.0000001201e-1) + r*1.6666665459e-1
+		p23 := float32(4.1665795894e-2) + r*8.3334519073e-3
+		p45 := float32(1.3981999507e-3) + r*1.9875691500e-4
+		p := p01 + r2*(p23+r2*p45)
+		e := (p*r2 + r + 1) * math.Float32frombits(uint32(k+127)<<23)
+		y[i] = 1 / (1 + e)
+	}
+}

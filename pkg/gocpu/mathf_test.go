@@ -34,3 +34,25 @@ func TestExpf32(t *testing.T) {
 		t.Errorf("expf32(NaN) = %g, want NaN", nan)
 	}
 }
+
+// TestLogisticF32 compares the hand-inlined sigmoid with 1/(1+e^-x) in float64.
+func TestLogisticF32(t *testing.T) {
+	var xs []float32
+	for x := float32(-120); x < 120; x += 0.0173 {
+		xs = append(xs, x)
+	}
+	xs = append(xs, 0, -87, 87, -88, 88, 89, -89, float32(math.Inf(1)), float32(math.Inf(-1)))
+	ys := make([]float32, len(xs))
+	logisticF32(ys, xs)
+	for i, x := range xs {
+		want := 1 / (1 + math.Exp(-float64(x)))
+		if math.Abs(float64(ys[i])-want) > 3e-7*want+3e-45 { // subnormal results keep few bits
+			t.Errorf("logistic(%g) = %g, want %g", x, ys[i], want)
+		}
+	}
+	nan := []float32{float32(math.NaN())}
+	logisticF32(nan, nan)
+	if nan[0] == nan[0] {
+		t.Errorf("logistic(NaN) = %g, want NaN", nan[0])
+	}
+}
