@@ -24,16 +24,16 @@ var expectations = map[string]Expect{
 	"02_classic_cnns": {
 		Text: []string{`^juanji \| mode: (full|quick)`, `== AlexNet: 46764746 parameters`, `== VGG-11: \d+ parameters`,
 			`== NiN: \d+ parameters`, `== GoogLeNet: \d+ parameters`, `Linear output shape:\t \[1 10\]`,
-			`^network\s+parameters\s+optimizer\s+s per epoch`, `^GoogLeNet /8 @56\s+\d+`},
+			`^network\s+parameters\s+optimizer\s+s per epoch`, `^GoogLeNet /8 \+ BN @56\s+\d+`},
 		Images: 1,
 		// Every network of the comparison must learn in full mode (the settings are explained in
 		// the notebook); quick mode trains one epoch on 300 digits and only checks the table.
 		Floors: []Floor{
 			{`^LeNet \+ batch norm\s+.* ([0-9.]+)$`, 0.95, 0},
 			{`^AlexNet /8 @112\s+.* ([0-9.]+)$`, 0.95, 0},
-			{`^VGG-11 /16 @112\s+.* ([0-9.]+)$`, 0.95, 0},
-			{`^NiN /8 @112\s+.* ([0-9.]+)$`, 0.95, 0},
-			{`^GoogLeNet /8 @56\s+.* ([0-9.]+)$`, 0.95, 0},
+			{`^VGG-11 /16 \+ BN @112\s+.* ([0-9.]+)$`, 0.95, 0},
+			{`^NiN /8 \+ BN @112\s+.* ([0-9.]+)$`, 0.95, 0},
+			{`^GoogLeNet /8 \+ BN @56\s+.* ([0-9.]+)$`, 0.95, 0},
 		},
 	},
 	"03_batch_norm": {
