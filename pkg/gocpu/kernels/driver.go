@@ -18,8 +18,8 @@ type gemmCall[T float] struct {
 	mBlocks     int
 	nGroups     int // column groups of a B block, each ppg panels
 	ppg         int
-	jc, ncur    int // current B block: columns
-	pc, kcur    int // current B block: depth
+	jc, ncur    int // current column block
+	pcLo, pcHi  int // current span of K (one or all K blocks)
 	panels      int
 	bp          []T // packed B block
 	splits      int
@@ -87,6 +87,10 @@ const (
 	parallelPackMin = 32 * 1024
 )
 
+// wholeKMaxPack is the most elements of B packed at once for all of K (a
+// variable so that tests can exercise packing per K block).
+var wholeKMaxPack = 1 << 21
+
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // run computes the product with up to workers goroutines of p.
@@ -140,30 +144,39 @@ func (g *gemmCall[T]) parallel(n, nchunks int, fn func(start, end int)) {
 	g.p.forChunks(n, nchunks, fn)
 }
 
-// blocked runs the cache-blocked algorithm: for each B block (kc × nc) packed
-// once and shared (unless read in place), every (A row block, column group)
-// item is computed by one worker, which packs its A block (mc × kc) privately
-// when the kernel does not read A in place.
+// blocked runs the cache-blocked algorithm. For each column block (nc), B
+// is packed by all workers into panels, then every (A row block, column
+// group) item is computed by one worker, which walks the K blocks itself
+// (packing its A block per K block when the kernel does not read A in place).
+// B is packed for all of K at once when that fits wholeKMaxPack elements (or
+// not packed at all when read in place), so that a product has two
+// synchronisation points per column block, not two per K block: on a loaded
+// machine each one can wait for a descheduled worker.
 func (g *gemmCall[T]) blocked() {
 	kd := g.kd
 	nr := kd.nr
+	kspan := g.kc
+	panelsMax := ceilDiv(min(g.n, kd.nc), nr)
+	if g.bDirect || g.k*panelsMax*nr <= wholeKMaxPack {
+		kspan = g.k
+	}
 	if !g.bDirect {
-		g.bpBuf = bufs[T]().get(g.kc * ceilDiv(min(g.n, kd.nc), nr) * nr)
+		g.bpBuf = bufs[T]().get(min(kspan, g.k) * panelsMax * nr)
 		g.bp = *g.bpBuf
 	}
 	for jc := 0; jc < g.n; jc += kd.nc {
 		g.jc, g.ncur = jc, min(kd.nc, g.n-jc)
 		g.panels = ceilDiv(g.ncur, nr)
-		ppg := g.ppg
-		groups := ceilDiv(g.panels, ppg)
-		for pc := 0; pc < g.k; pc += g.kc {
-			g.pc, g.kcur = pc, min(g.kc, g.k-pc)
-			packChunks := 1
-			if g.panels*g.kcur*nr >= parallelPackMin {
-				packChunks = g.workers
-			}
+		groups := ceilDiv(g.panels, g.ppg)
+		for pc := 0; pc < g.k; pc += kspan {
+			g.pcLo, g.pcHi = pc, min(g.k, pc+kspan)
 			if !g.bDirect {
-				g.parallel(g.panels, packChunks, g.packBFn)
+				units := ceilDiv(g.pcHi-g.pcLo, g.kc) * g.panels
+				packChunks := 1
+				if (g.pcHi-g.pcLo)*g.panels*nr >= parallelPackMin {
+					packChunks = g.workers
+				}
+				g.parallel(units, packChunks, g.packBFn)
 			}
 			items := g.mBlocks * groups
 			g.parallel(items, items, g.computeFn)
@@ -175,58 +188,74 @@ func (g *gemmCall[T]) blocked() {
 	g.bpBuf, g.bp = nil, nil
 }
 
-// packB packs panels [start,end) of the current B block.
+// bPanel returns packed panel q of the K block starting at pc.
+func (g *gemmCall[T]) bPanel(pc, kcur, q int) []T {
+	nr := g.kd.nr
+	base := (pc-g.pcLo)*g.panels*nr + q*kcur*nr
+	return g.bp[base : base+kcur*nr]
+}
+
+// packB packs units [start,end) of the current B span: unit = (K block,
+// panel).
 func (g *gemmCall[T]) packB(start, end int) {
 	nr := g.kd.nr
-	for q := start; q < end; q++ {
+	for u := start; u < end; u++ {
+		t, q := u/g.panels, u%g.panels
+		pc := g.pcLo + t*g.kc
+		kcur := min(g.kc, g.pcHi-pc)
 		j := q * nr
-		packB(g.bp[q*g.kcur*nr:(q+1)*g.kcur*nr], &g.b, g.pc, g.kcur, g.jc+j, min(nr, g.ncur-j), nr)
+		packB(g.bPanel(pc, kcur, q), &g.b, pc, kcur, g.jc+j, min(nr, g.ncur-j), nr)
 	}
 }
 
-// compute runs items [start,end): item = (A row block, column group).
+// compute runs items [start,end): item = (A row block, column group), over
+// every K block of the current span.
 func (g *gemmCall[T]) compute(start, end int) {
 	kd := g.kd
 	if kd.direct != nil && g.a.rs >= 0 && g.a.cs >= 0 {
 		g.computeDirect(start, end)
 		return
 	}
-	mr, nr, kcur := kd.mr, kd.nr, g.kcur
+	mr, nr := kd.mr, kd.nr
 	groups := ceilDiv(g.panels, g.ppg)
-	buf := bufs[T]().get(g.mc*kcur + mr*nr)
-	ap := (*buf)[:g.mc*kcur]
-	tmp := (*buf)[g.mc*kcur:]
-	acc := g.acc || g.pc > 0
+	buf := bufs[T]().get(g.mc*g.kc + mr*nr)
+	ap := (*buf)[:g.mc*g.kc]
+	tmp := (*buf)[g.mc*g.kc:]
 	c := &g.c
 	for it := start; it < end; it++ {
 		ib, grp := it/groups, it%groups
 		i0 := ib * g.mc
 		mcur := min(g.mc, g.m-i0)
-		packA(ap, &g.a, i0, mcur, g.pc, kcur, mr)
-		q1 := min(g.panels, (grp+1)*g.ppg)
-		for q := grp * g.ppg; q < q1; q++ {
-			bpan := g.bp[q*kcur*nr : (q+1)*kcur*nr]
-			j := g.jc + q*nr
-			cols := min(nr, g.n-j)
-			for r := 0; r*mr < mcur; r++ {
-				apan := ap[r*kcur*mr : (r+1)*kcur*mr]
-				i := i0 + r*mr
-				rows := min(mr, g.m-i)
-				ci := c.off + i*c.rs + j
-				if rows == mr && cols == nr {
-					kd.kern(kcur, apan, bpan, c.data[ci:], c.rs, acc)
-					continue
-				}
-				kd.kern(kcur, apan, bpan, tmp, nr, false)
-				for ii := range rows {
-					crow := c.data[ci+ii*c.rs : ci+ii*c.rs+cols]
-					trow := tmp[ii*nr : ii*nr+cols]
-					if acc {
-						for jj, v := range trow {
-							crow[jj] += v
+		q0 := grp * g.ppg
+		q1 := min(g.panels, q0+g.ppg)
+		for pc := g.pcLo; pc < g.pcHi; pc += g.kc {
+			kcur := min(g.kc, g.pcHi-pc)
+			acc := g.acc || pc > 0
+			packA(ap, &g.a, i0, mcur, pc, kcur, mr)
+			for q := q0; q < q1; q++ {
+				bpan := g.bPanel(pc, kcur, q)
+				j := g.jc + q*nr
+				cols := min(nr, g.n-j)
+				for r := 0; r*mr < mcur; r++ {
+					apan := ap[r*kcur*mr : (r+1)*kcur*mr]
+					i := i0 + r*mr
+					rows := min(mr, g.m-i)
+					ci := c.off + i*c.rs + j
+					if rows == mr && cols == nr {
+						kd.kern(kcur, apan, bpan, c.data[ci:], c.rs, acc)
+						continue
+					}
+					kd.kern(kcur, apan, bpan, tmp, nr, false)
+					for ii := range rows {
+						crow := c.data[ci+ii*c.rs : ci+ii*c.rs+cols]
+						trow := tmp[ii*nr : ii*nr+cols]
+						if acc {
+							for jj, v := range trow {
+								crow[jj] += v
+							}
+						} else {
+							copy(crow, trow)
 						}
-					} else {
-						copy(crow, trow)
 					}
 				}
 			}
@@ -285,46 +314,52 @@ func (g *gemmCall[T]) split(start, end int) {
 // When g.bDirect, B is read in place too.
 func (g *gemmCall[T]) computeDirect(start, end int) {
 	kd := g.kd
-	mr, nr, kcur := kd.mr, kd.nr, g.kcur
+	mr, nr := kd.mr, kd.nr
 	groups := ceilDiv(g.panels, g.ppg)
-	acc := g.acc || g.pc > 0
 	a, b, c := &g.a, &g.b, &g.c
 	var buf *[]T
 	if g.m < mr {
-		buf = bufs[T]().get(mr * kcur)
-		packA(*buf, a, 0, g.m, g.pc, kcur, mr)
+		buf = bufs[T]().get(mr * g.kc)
 	}
 	for it := start; it < end; it++ {
 		ib, grp := it/groups, it%groups
 		i0 := ib * g.mc
 		mcur := min(g.mc, g.m-i0)
-		q1 := min(g.panels, (grp+1)*g.ppg)
-		for q := grp * g.ppg; q < q1; q++ {
-			j := g.jc + q*nr
-			cols := min(nr, g.n-j)
-			var bpan []T
-			brs := nr
-			if g.bDirect {
-				bpan = b.data[b.off+g.pc*b.rs+j:]
-				brs = b.rs
-			} else {
-				bpan = g.bp[q*kcur*nr : (q+1)*kcur*nr]
+		q0 := grp * g.ppg
+		q1 := min(g.panels, q0+g.ppg)
+		for pc := g.pcLo; pc < g.pcHi; pc += g.kc {
+			kcur := min(g.kc, g.pcHi-pc)
+			acc := g.acc || pc > 0
+			if buf != nil {
+				packA(*buf, a, 0, g.m, pc, kcur, mr)
 			}
-			first := q == grp*g.ppg // first pass over this block of A
-			for r := 0; r < mcur; r += mr {
-				i := i0 + r
-				rows := min(mr, mcur-r)
-				switch {
-				case rows == mr:
-					kd.direct(kcur, a.data[a.off+i*a.rs+g.pc*a.cs:], a.rs, a.cs, bpan, brs, g.bDirect,
-						c.data[c.off+i*c.rs+j:], c.rs, 0, mr, cols, acc, first)
-				case g.m >= mr:
-					i1 := g.m - mr // rows i1..m-1: the last mr rows of A
-					kd.direct(kcur, a.data[a.off+i1*a.rs+g.pc*a.cs:], a.rs, a.cs, bpan, brs, g.bDirect,
-						c.data[c.off+i1*c.rs+j:], c.rs, i-i1, mr, cols, acc, false)
-				default:
-					kd.direct(kcur, *buf, 1, mr, bpan, brs, g.bDirect,
-						c.data[c.off+i*c.rs+j:], c.rs, 0, rows, cols, acc, false)
+			for q := q0; q < q1; q++ {
+				j := g.jc + q*nr
+				cols := min(nr, g.n-j)
+				var bpan []T
+				brs := nr
+				if g.bDirect {
+					bpan = b.data[b.off+pc*b.rs+j:]
+					brs = b.rs
+				} else {
+					bpan = g.bPanel(pc, kcur, q)
+				}
+				first := q == q0 // first pass over this block of A
+				for r := 0; r < mcur; r += mr {
+					i := i0 + r
+					rows := min(mr, mcur-r)
+					switch {
+					case rows == mr:
+						kd.direct(kcur, a.data[a.off+i*a.rs+pc*a.cs:], a.rs, a.cs, bpan, brs, g.bDirect,
+							c.data[c.off+i*c.rs+j:], c.rs, 0, mr, cols, acc, first)
+					case g.m >= mr:
+						i1 := g.m - mr // rows i1..m-1: the last mr rows of A
+						kd.direct(kcur, a.data[a.off+i1*a.rs+pc*a.cs:], a.rs, a.cs, bpan, brs, g.bDirect,
+							c.data[c.off+i1*c.rs+j:], c.rs, i-i1, mr, cols, acc, false)
+					default:
+						kd.direct(kcur, *buf, 1, mr, bpan, brs, g.bDirect,
+							c.data[c.off+i*c.rs+j:], c.rs, 0, rows, cols, acc, false)
+					}
 				}
 			}
 		}

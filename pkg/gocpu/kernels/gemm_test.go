@@ -135,18 +135,26 @@ func TestGemm(t *testing.T) {
 				c0[i] = 2*r.Float64() - 1
 			}
 			for _, generic := range kernelsUnderTest() {
-				for v := range 4 {
+				for v := range 6 {
 					acc := v%2 == 1
-					noDirect := v >= 2 // send tiny shapes through the kernels too
+					noDirect := v == 2 || v == 3 // send tiny shapes through the kernels too
 					if noDirect && s.m*s.n*s.k > directMax {
 						continue
 					}
+					perKBlock := v >= 4 // pack B per K block, not for all of K
+					if perKBlock && (s.k <= 256 || ci > 1) {
+						continue
+					}
 					p := pools[(si+ci+v/2)%2]
-					name := fmt.Sprintf("%dx%dx%d/A%v/B%v/generic=%v/acc=%v/noDirect=%v/workers=%d", s.m, s.k, s.n, lo[0], lo[1], generic, acc, noDirect, p.Workers())
+					name := fmt.Sprintf("%dx%dx%d/A%v/B%v/generic=%v/acc=%v/noDirect=%v/perKBlock=%v/workers=%d", s.m, s.k, s.n, lo[0], lo[1], generic, acc, noDirect, perKBlock, p.Workers())
 					withKernel(t, generic, func() {
 						if noDirect {
 							defer func(d int) { directMax = d }(directMax)
 							directMax = 0
+						}
+						if perKBlock {
+							defer func(w int) { wholeKMaxPack = w }(wholeKMaxPack)
+							wholeKMaxPack = 0
 						}
 						c32 := make([]float32, len(c0))
 						c64 := make([]float64, len(c0))
