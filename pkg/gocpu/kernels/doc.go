@@ -14,14 +14,21 @@
 // # Blocking
 //
 // The product follows the BLIS/GotoBLAS loop nest (the papers, not their
-// code):
+// code), with the K loop moved inside the parallel items:
 //
-//	for jc over N in steps of NC:          B block  KC×NC  (L3)
-//	  for pc over K in steps of KC:        pack B block into NR-wide panels
-//	    for ic over M in steps of MC:      A block  MC×KC  (L2)
-//	      for jr over the B panels:        B panel  KC×NR  (L1)
+//	for jc over N in steps of NC:
+//	  pack B[:, jc:jc+NC] into NR-wide panels, KC deep (all workers)
+//	  parallel over items (MC rows of A × a group of B panels):
+//	    for pc over K in steps of KC:      A block  MC×KC  (L2)
+//	      for jr over the group's panels:  B panel  KC×NR  (L1)
 //	        for ir over MR-row panels of A:
 //	          microkernel: C[MR×NR] (+)= A panel · B panel
+//
+// B is packed for all of K at once when that is at most 2M elements (and
+// one KC block at a time, with the same loops per block, when it is larger),
+// so a product synchronises its workers twice per column block rather than
+// twice per K block; on a loaded machine each synchronisation can wait for a
+// descheduled worker.
 //
 // The microkernel holds an MR×NR tile of C in registers for the whole depth
 // KC, so each loaded value of A and B feeds several fused multiply-adds.
