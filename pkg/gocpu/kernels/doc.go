@@ -39,9 +39,8 @@
 //
 // # Packing
 //
-// B is packed once per (jc, pc) into panels of NR columns, KC steps of NR
-// contiguous values each, zero-padded past N; all workers share the packed
-// block. The AVX2 kernels read A in place through its two strides (six row
+// B is packed once per column block into panels of NR columns, KC steps of
+// NR contiguous values each, zero-padded past N; all workers share it. The AVX2 kernels read A in place through its two strides (six row
 // pointers advanced by ColStride), so A is not packed: row-major and
 // transposed A cost the same. On its first pass over a block of A, the
 // kernel prefetches the rows of the next micro-panel, since six short row
