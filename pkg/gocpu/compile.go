@@ -40,6 +40,10 @@ type plan struct {
 	slots  []slot
 	slotOf map[*node]int
 	temps  []slot // scratch space used inside steps (packing, transposes)
+	// argOf pairs a max (min) pooling and the SelectAndScatter of its
+	// gradient over the same operand and windows: the temp where the
+	// pooling records where each extreme was, for the scatter to use.
+	argOf map[*node]int
 }
 
 // compile turns a recorded graph into an Executable. It fails (and the
@@ -151,6 +155,7 @@ func compile(b *Builder, outputs []*node) (*Executable, error) {
 		e.outputSlots = append(e.outputSlots, p.slotOf[o])
 	}
 	pool := b.engine.pool
+	pairPoolings(order, p)
 	var labels []string
 	for _, n := range order {
 		if n.op == backends.OpTypeParameter || n.op == backends.OpTypeConstant || (isAlias(n) && !n.foreign) {
@@ -239,6 +244,74 @@ func isElementwise(op backends.OpType) bool {
 	return un || bin || op == backends.OpTypeWhere || op == backends.OpTypeClamp || op == backends.OpTypeConvertDType
 }
 
+// pairPoolings finds each SelectAndScatter whose operand and windows are
+// those of an earlier max (min) pooling, and gives the pair an argument temp.
+func pairPoolings(order []*node, p *plan) {
+	p.argOf = make(map[*node]int)
+	for _, s := range order {
+		if s.foreign || (s.op != backends.OpTypeSelectAndScatterMax && s.op != backends.OpTypeSelectAndScatterMin) {
+			continue
+		}
+		want := backends.ReduceOpMax
+		if s.op == backends.OpTypeSelectAndScatterMin {
+			want = backends.ReduceOpMin
+		}
+		for _, r := range order {
+			if r == s {
+				break
+			}
+			if r.op != backends.OpTypeReduceWindow || r.foreign || r.window.reduction != want || r.window.dilated ||
+				r.inputs[0] != s.inputs[0] || !sameWindows(r.window, s.window) || !r.shape.Equal(s.inputs[1].shape) {
+				continue
+			}
+			if _, ok := plane2DFor(s.inputs[0].shape.Dimensions, r.shape.Dimensions, r.window); !ok {
+				continue
+			}
+			if _, taken := p.argOf[r]; taken {
+				continue
+			}
+			t := p.addTemp(dtypes.Int32, r.shape.Size())
+			p.argOf[r], p.argOf[s] = t, t
+			break
+		}
+	}
+}
+
+// sameWindows tells whether two window specs walk the same windows.
+func sameWindows(a, b windowSpec) bool {
+	eq := func(x, y []int) bool {
+		for i := 0; i < max(len(x), len(y)); i++ {
+			xi, yi := 1, 1
+			if i < len(x) && x[i] > 0 {
+				xi = x[i]
+			}
+			if i < len(y) && y[i] > 0 {
+				yi = y[i]
+			}
+			if xi != yi {
+				return false
+			}
+		}
+		return true
+	}
+	if !eq(a.dims, b.dims) || !eq(a.strides, b.strides) {
+		return false
+	}
+	for i := 0; i < max(len(a.paddings), len(b.paddings)); i++ {
+		var pa, pb [2]int
+		if i < len(a.paddings) {
+			pa = a.paddings[i]
+		}
+		if i < len(b.paddings) {
+			pb = b.paddings[i]
+		}
+		if pa != pb {
+			return false
+		}
+	}
+	return true
+}
+
 // addTemp reserves scratch space of size elements of dtype for a step.
 func (p *plan) addTemp(dtype dtypes.DType, size int) int {
 	p.temps = append(p.temps, slot{kind: slotComputed, dtype: dtype, size: size})
@@ -268,9 +341,9 @@ func makeStep(n *node, p *plan, pool *kernels.Pool) (step, error) {
 	case backends.OpTypeConvGeneral:
 		return convStep(n, ins[0], ins[1], out, p, pool)
 	case backends.OpTypeReduceWindow:
-		return reduceWindowStep(n, ins[0], out)
+		return reduceWindowStep(n, ins[0], out, p)
 	case backends.OpTypeSelectAndScatterMax, backends.OpTypeSelectAndScatterMin:
-		return selectAndScatterStep(n, ins[0], ins[1], out)
+		return selectAndScatterStep(n, ins[0], ins[1], out, p)
 	case backends.OpTypeBroadcastInDim, backends.OpTypeTranspose, backends.OpTypeSlice, backends.OpTypeReverse:
 		return moveStep(n, ins[0], out, pool)
 	case backends.OpTypeConcatenate:

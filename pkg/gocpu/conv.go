@@ -405,7 +405,7 @@ func makeWindowTable(inDims, outDims []int, w windowSpec) windowTable {
 	return t
 }
 
-func reduceWindowStep(n *node, in, out int) (step, error) {
+func reduceWindowStep(n *node, in, out int, pl *plan) (step, error) {
 	w := n.window
 	if w.dilated {
 		return nil, fmt.Errorf("dilated windows")
@@ -414,6 +414,20 @@ func reduceWindowStep(n *node, in, out int) (step, error) {
 	case backends.ReduceOpSum, backends.ReduceOpMax, backends.ReduceOpMin, backends.ReduceOpProduct:
 	default:
 		return nil, fmt.Errorf("window reduction %s", w.reduction)
+	}
+	if t, paired := pl.argOf[n]; paired {
+		p, _ := plane2DFor(shapeOf(n, 0).Dimensions, n.shape.Dimensions, w)
+		isMax := w.reduction == backends.ReduceOpMax
+		switch n.shape.DType {
+		case dtypes.Float32:
+			return func(st *state) {
+				reduceArg2D(p, isMax, st.vals[in].([]float32), st.vals[out].([]float32), st.temps[t].([]int32))
+			}, nil
+		case dtypes.Float64:
+			return func(st *state) {
+				reduceArg2D(p, isMax, st.vals[in].([]float64), st.vals[out].([]float64), st.temps[t].([]int32))
+			}, nil
+		}
 	}
 	if p, ok := plane2DFor(shapeOf(n, 0).Dimensions, n.shape.Dimensions, w); ok {
 		switch n.shape.DType {
@@ -505,8 +519,21 @@ func extreme[T float](isMax bool) T {
 	return 1 / zero
 }
 
-func selectAndScatterStep(n *node, operand, source, out int) (step, error) {
+func selectAndScatterStep(n *node, operand, source, out int, pl *plan) (step, error) {
 	w := n.window
+	if t, paired := pl.argOf[n]; paired {
+		p, _ := plane2DFor(shapeOf(n, 0).Dimensions, shapeOf(n, 1).Dimensions, w)
+		switch n.shape.DType {
+		case dtypes.Float32:
+			return func(st *state) {
+				scatterArg2D(p, st.vals[source].([]float32), st.vals[out].([]float32), st.temps[t].([]int32))
+			}, nil
+		case dtypes.Float64:
+			return func(st *state) {
+				scatterArg2D(p, st.vals[source].([]float64), st.vals[out].([]float64), st.temps[t].([]int32))
+			}, nil
+		}
+	}
 	isMax := w.reduction == backends.ReduceOpMax
 	if p, ok := plane2DFor(shapeOf(n, 0).Dimensions, shapeOf(n, 1).Dimensions, w); ok {
 		switch n.shape.DType {

@@ -116,3 +116,47 @@ func selectScatter2D[T float](p plane2D, isMax bool, x, s, z []T) {
 		}
 	}
 }
+
+// reduceArg2D is max (or min) pooling on planes that also records, per
+// output, the plane offset of the extreme it took (the first one, as
+// SelectAndScatter picks): the gradient then scatters without searching.
+func reduceArg2D[T float](p plane2D, isMax bool, x, z []T, arg []int32) {
+	for pl := 0; pl < p.planes; pl++ {
+		xs, zs := x[pl*p.h*p.w:(pl+1)*p.h*p.w], z[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow]
+		as := arg[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
+		for oy := 0; oy < p.oh; oy++ {
+			for ox := 0; ox < p.ow; ox++ {
+				y0, y1, x0, x1 := p.window(oy, ox)
+				best, at := extreme[T](isMax), int32(-1)
+			rows:
+				for y := y0; y < y1; y++ {
+					row := xs[y*p.w+x0 : y*p.w+x1]
+					for i, v := range row {
+						if v != v {
+							best, at = v, int32(y*p.w+x0+i)
+							break rows
+						}
+						if at < 0 || (isMax && v > best) || (!isMax && v < best) {
+							best, at = v, int32(y*p.w+x0+i)
+						}
+					}
+				}
+				zs[oy*p.ow+ox], as[oy*p.ow+ox] = best, at
+			}
+		}
+	}
+}
+
+// scatterArg2D adds each source value at the offset its pooling recorded.
+func scatterArg2D[T float](p plane2D, s, z []T, arg []int32) {
+	clear(z)
+	for pl := 0; pl < p.planes; pl++ {
+		zs := z[pl*p.h*p.w : (pl+1)*p.h*p.w]
+		ss, as := s[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow], arg[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow]
+		for o, v := range ss {
+			if a := as[o]; a >= 0 {
+				zs[a] += v
+			}
+		}
+	}
+}

@@ -61,6 +61,20 @@ func TestPlane2DMatchesWindowTables(t *testing.T) {
 						t.Fatalf("select and scatter: element %d: %v, want %v", i, gs[i], ws[i])
 					}
 				}
+				// The paired form: pooling records where, the scatter reuses it.
+				pooled, arg, as := make([]float64, len(got)), make([]int32, len(got)), make([]float64, len(x))
+				reduceArg2D(p, red == backends.ReduceOpMax, x, pooled, arg)
+				scatterArg2D(p, src, as, arg)
+				for i := range pooled {
+					if pooled[i] != want[i] {
+						t.Fatalf("pooling with arguments: element %d: %v, want %v", i, pooled[i], want[i])
+					}
+				}
+				for i := range as {
+					if as[i] != ws[i] {
+						t.Fatalf("scatter by arguments: element %d: %v, want %v", i, as[i], ws[i])
+					}
+				}
 			})
 		}
 	}
