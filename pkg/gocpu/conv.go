@@ -154,11 +154,14 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		cp.outCopy = &l
 		cp.outTemp = p.addTemp(n.shape.DType, n.shape.Size())
 	}
-	// Several batch items share one product (the kernel is packed once for
-	// them all) while their columns stay within about 2 MiB, and every
-	// worker still gets items.
+	// Several batch items share one product, so that the kernel, packed
+	// once per product, serves at least about 256 output columns (a
+	// kernel's gradient has few positions per item), while the columns stay
+	// within 8M values per worker and every worker still gets items.
 	colsPerItem := cp.inCh * cp.ks * cp.positions
-	cp.chunk = max(1, min((1<<19)/max(colsPerItem, 1), (cp.batch+cp.workers-1)/cp.workers))
+	cp.chunk = (256 + cp.positions - 1) / cp.positions
+	cp.chunk = min(cp.chunk, max(1, (8<<20)/max(colsPerItem, 1)), (cp.batch+cp.workers-1)/cp.workers)
+	cp.chunk = max(cp.chunk, 1)
 	cp.colsTemp = p.addTemp(n.shape.DType, cp.workers*colsPerItem*cp.chunk)
 	cp.prodTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*cp.positions*cp.chunk)
 	switch n.shape.DType {
