@@ -341,9 +341,9 @@ func makeStep(n *node, p *plan, pool *kernels.Pool) (step, error) {
 	case backends.OpTypeConvGeneral:
 		return convStep(n, ins[0], ins[1], out, p, pool)
 	case backends.OpTypeReduceWindow:
-		return reduceWindowStep(n, ins[0], out, p)
+		return reduceWindowStep(n, ins[0], out, p, pool)
 	case backends.OpTypeSelectAndScatterMax, backends.OpTypeSelectAndScatterMin:
-		return selectAndScatterStep(n, ins[0], ins[1], out, p)
+		return selectAndScatterStep(n, ins[0], ins[1], out, p, pool)
 	case backends.OpTypeBroadcastInDim, backends.OpTypeTranspose, backends.OpTypeSlice, backends.OpTypeReverse:
 		return moveStep(n, ins[0], out, pool)
 	case backends.OpTypeConcatenate:

@@ -408,7 +408,7 @@ func makeWindowTable(inDims, outDims []int, w windowSpec) windowTable {
 	return t
 }
 
-func reduceWindowStep(n *node, in, out int, pl *plan) (step, error) {
+func reduceWindowStep(n *node, in, out int, pl *plan, pool *kernels.Pool) (step, error) {
 	w := n.window
 	if w.dilated {
 		return nil, fmt.Errorf("dilated windows")
@@ -424,20 +424,20 @@ func reduceWindowStep(n *node, in, out int, pl *plan) (step, error) {
 		switch n.shape.DType {
 		case dtypes.Float32:
 			return func(st *state) {
-				reduceArg2D(p, isMax, st.vals[in].([]float32), st.vals[out].([]float32), st.temps[t].([]int32))
+				reduceArg2D(pool, p, isMax, st.vals[in].([]float32), st.vals[out].([]float32), st.temps[t].([]int32))
 			}, nil
 		case dtypes.Float64:
 			return func(st *state) {
-				reduceArg2D(p, isMax, st.vals[in].([]float64), st.vals[out].([]float64), st.temps[t].([]int32))
+				reduceArg2D(pool, p, isMax, st.vals[in].([]float64), st.vals[out].([]float64), st.temps[t].([]int32))
 			}, nil
 		}
 	}
 	if p, ok := plane2DFor(shapeOf(n, 0).Dimensions, n.shape.Dimensions, w); ok {
 		switch n.shape.DType {
 		case dtypes.Float32:
-			return func(st *state) { reduce2D(p, w.reduction, st.vals[in].([]float32), st.vals[out].([]float32)) }, nil
+			return func(st *state) { reduce2D(pool, p, w.reduction, st.vals[in].([]float32), st.vals[out].([]float32)) }, nil
 		case dtypes.Float64:
-			return func(st *state) { reduce2D(p, w.reduction, st.vals[in].([]float64), st.vals[out].([]float64)) }, nil
+			return func(st *state) { reduce2D(pool, p, w.reduction, st.vals[in].([]float64), st.vals[out].([]float64)) }, nil
 		}
 	}
 	t := makeWindowTable(shapeOf(n, 0).Dimensions, n.shape.Dimensions, w)
@@ -522,18 +522,18 @@ func extreme[T float](isMax bool) T {
 	return 1 / zero
 }
 
-func selectAndScatterStep(n *node, operand, source, out int, pl *plan) (step, error) {
+func selectAndScatterStep(n *node, operand, source, out int, pl *plan, pool *kernels.Pool) (step, error) {
 	w := n.window
 	if t, paired := pl.argOf[n]; paired {
 		p, _ := plane2DFor(shapeOf(n, 0).Dimensions, shapeOf(n, 1).Dimensions, w)
 		switch n.shape.DType {
 		case dtypes.Float32:
 			return func(st *state) {
-				scatterArg2D(p, st.vals[source].([]float32), st.vals[out].([]float32), st.temps[t].([]int32))
+				scatterArg2D(pool, p, st.vals[source].([]float32), st.vals[out].([]float32), st.temps[t].([]int32))
 			}, nil
 		case dtypes.Float64:
 			return func(st *state) {
-				scatterArg2D(p, st.vals[source].([]float64), st.vals[out].([]float64), st.temps[t].([]int32))
+				scatterArg2D(pool, p, st.vals[source].([]float64), st.vals[out].([]float64), st.temps[t].([]int32))
 			}, nil
 		}
 	}
@@ -542,11 +542,11 @@ func selectAndScatterStep(n *node, operand, source, out int, pl *plan) (step, er
 		switch n.shape.DType {
 		case dtypes.Float32:
 			return func(st *state) {
-				selectScatter2D(p, isMax, st.vals[operand].([]float32), st.vals[source].([]float32), st.vals[out].([]float32))
+				selectScatter2D(pool, p, isMax, st.vals[operand].([]float32), st.vals[source].([]float32), st.vals[out].([]float32))
 			}, nil
 		case dtypes.Float64:
 			return func(st *state) {
-				selectScatter2D(p, isMax, st.vals[operand].([]float64), st.vals[source].([]float64), st.vals[out].([]float64))
+				selectScatter2D(pool, p, isMax, st.vals[operand].([]float64), st.vals[source].([]float64), st.vals[out].([]float64))
 			}, nil
 		}
 	}

@@ -1,6 +1,9 @@
 package gocpu
 
-import "github.com/gomlx/gomlx/backends"
+import (
+	"github.com/gomlx/gomlx/backends"
+	"github.com/juanji/juanji/pkg/gocpu/kernels"
+)
 
 // plane2D is a window walk over the last two axes of an array (pooling over
 // H and W of N,C,H,W), the case every model here has: direct loops over
@@ -38,6 +41,17 @@ func plane2DFor(inDims, outDims []int, w windowSpec) (plane2D, bool) {
 	return p, true
 }
 
+// forPlanes runs fn over ranges of planes, split across the pool's workers
+// when the planes are many enough to pay for it.
+func (p *plane2D) forPlanes(pool *kernels.Pool, fn func(lo, hi int)) {
+	per := p.h*p.w + p.oh*p.ow
+	if pool == nil || pool.Workers() == 1 || p.planes < 2 || p.planes*per < 2*parallelMin {
+		fn(0, p.planes)
+		return
+	}
+	pool.ParallelFor(p.planes, max(1, parallelMin/per), fn)
+}
+
 // window returns the input rows [y0,y1) and columns [x0,x1) that output
 // (oy, ox) reads, padding excluded.
 func (p *plane2D) window(oy, ox int) (y0, y1, x0, x1 int) {
@@ -47,9 +61,13 @@ func (p *plane2D) window(oy, ox int) (y0, y1, x0, x1 int) {
 }
 
 // reduce2D is ReduceWindow on planes.
-func reduce2D[T float](p plane2D, r backends.ReduceOpType, x, z []T) {
+func reduce2D[T float](pool *kernels.Pool, p plane2D, r backends.ReduceOpType, x, z []T) {
+	p.forPlanes(pool, func(lo, hi int) { reduce2DPlanes(p, r, x, z, lo, hi) })
+}
+
+func reduce2DPlanes[T float](p plane2D, r backends.ReduceOpType, x, z []T, lo, hi int) {
 	isMax := r == backends.ReduceOpMax
-	for pl := 0; pl < p.planes; pl++ {
+	for pl := lo; pl < hi; pl++ {
 		xs, zs := x[pl*p.h*p.w:(pl+1)*p.h*p.w], z[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow]
 		for oy := 0; oy < p.oh; oy++ {
 			for ox := 0; ox < p.ow; ox++ {
@@ -92,9 +110,13 @@ func reduce2D[T float](p plane2D, r backends.ReduceOpType, x, z []T) {
 
 // selectScatter2D is SelectAndScatter on planes: each source value is added
 // at the first extreme of its window.
-func selectScatter2D[T float](p plane2D, isMax bool, x, s, z []T) {
-	clear(z)
-	for pl := 0; pl < p.planes; pl++ {
+func selectScatter2D[T float](pool *kernels.Pool, p plane2D, isMax bool, x, s, z []T) {
+	p.forPlanes(pool, func(lo, hi int) { selectScatter2DPlanes(p, isMax, x, s, z, lo, hi) })
+}
+
+func selectScatter2DPlanes[T float](p plane2D, isMax bool, x, s, z []T, lo, hi int) {
+	clear(z[lo*p.h*p.w : hi*p.h*p.w])
+	for pl := lo; pl < hi; pl++ {
 		xs, zs := x[pl*p.h*p.w:(pl+1)*p.h*p.w], z[pl*p.h*p.w:(pl+1)*p.h*p.w]
 		ss := s[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
 		for oy := 0; oy < p.oh; oy++ {
@@ -120,8 +142,12 @@ func selectScatter2D[T float](p plane2D, isMax bool, x, s, z []T) {
 // reduceArg2D is max (or min) pooling on planes that also records, per
 // output, the plane offset of the extreme it took (the first one, as
 // SelectAndScatter picks): the gradient then scatters without searching.
-func reduceArg2D[T float](p plane2D, isMax bool, x, z []T, arg []int32) {
-	for pl := 0; pl < p.planes; pl++ {
+func reduceArg2D[T float](pool *kernels.Pool, p plane2D, isMax bool, x, z []T, arg []int32) {
+	p.forPlanes(pool, func(lo, hi int) { reduceArg2DPlanes(p, isMax, x, z, arg, lo, hi) })
+}
+
+func reduceArg2DPlanes[T float](p plane2D, isMax bool, x, z []T, arg []int32, lo, hi int) {
+	for pl := lo; pl < hi; pl++ {
 		xs, zs := x[pl*p.h*p.w:(pl+1)*p.h*p.w], z[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow]
 		as := arg[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
 		for oy := 0; oy < p.oh; oy++ {
@@ -148,9 +174,13 @@ func reduceArg2D[T float](p plane2D, isMax bool, x, z []T, arg []int32) {
 }
 
 // scatterArg2D adds each source value at the offset its pooling recorded.
-func scatterArg2D[T float](p plane2D, s, z []T, arg []int32) {
-	clear(z)
-	for pl := 0; pl < p.planes; pl++ {
+func scatterArg2D[T float](pool *kernels.Pool, p plane2D, s, z []T, arg []int32) {
+	p.forPlanes(pool, func(lo, hi int) { scatterArg2DPlanes(p, s, z, arg, lo, hi) })
+}
+
+func scatterArg2DPlanes[T float](p plane2D, s, z []T, arg []int32, lo, hi int) {
+	clear(z[lo*p.h*p.w : hi*p.h*p.w])
+	for pl := lo; pl < hi; pl++ {
 		zs := z[pl*p.h*p.w : (pl+1)*p.h*p.w]
 		ss, as := s[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow], arg[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow]
 		for o, v := range ss {

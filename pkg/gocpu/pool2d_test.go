@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/juanji/juanji/pkg/gocpu/kernels"
 )
 
 // TestPlane2DMatchesWindowTables: the direct 2D pooling loops give what the
@@ -34,7 +35,7 @@ func TestPlane2DMatchesWindowTables(t *testing.T) {
 				}
 				tbl := makeWindowTable(in, out, w)
 				got, want := make([]float64, 2*3*oh*ow), make([]float64, 2*3*oh*ow)
-				reduce2D(p, red, x, got)
+				reduce2D(nil, p, red, x, got)
 				for item := 0; item < tbl.outer; item++ {
 					reduceWindowItem(red, tbl, x[item*tbl.inStep:(item+1)*tbl.inStep], want[item*tbl.outStep:(item+1)*tbl.outStep])
 				}
@@ -51,7 +52,7 @@ func TestPlane2DMatchesWindowTables(t *testing.T) {
 					src[i] = r.Float64()
 				}
 				gs, ws := make([]float64, len(x)), make([]float64, len(x))
-				selectScatter2D(p, red == backends.ReduceOpMax, x, src, gs)
+				selectScatter2D(kernels.NewPool(2), p, red == backends.ReduceOpMax, x, src, gs)
 				for item := 0; item < tbl.outer; item++ {
 					selectScatterItem(x[item*tbl.inStep:(item+1)*tbl.inStep], src[item*tbl.outStep:(item+1)*tbl.outStep],
 						ws[item*tbl.inStep:(item+1)*tbl.inStep], tbl.table, tbl.win, red == backends.ReduceOpMax)
@@ -63,8 +64,8 @@ func TestPlane2DMatchesWindowTables(t *testing.T) {
 				}
 				// The paired form: pooling records where, the scatter reuses it.
 				pooled, arg, as := make([]float64, len(got)), make([]int32, len(got)), make([]float64, len(x))
-				reduceArg2D(p, red == backends.ReduceOpMax, x, pooled, arg)
-				scatterArg2D(p, src, as, arg)
+				reduceArg2D(kernels.NewPool(2), p, red == backends.ReduceOpMax, x, pooled, arg)
+				scatterArg2D(kernels.NewPool(2), p, src, as, arg)
 				for i := range pooled {
 					if pooled[i] != want[i] {
 						t.Fatalf("pooling with arguments: element %d: %v, want %v", i, pooled[i], want[i])

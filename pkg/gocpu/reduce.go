@@ -3,6 +3,7 @@ package gocpu
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -137,6 +138,7 @@ func reduceT[T number](op backends.OpType, g reduceGroups, in, out int, pool *ke
 	default:
 		return nil, fmt.Errorf("no kernel")
 	}
+	partials := &sync.Pool{New: func() any { return new([]T) }}
 	var walk func(z, x []T, gi, inOff, outOff int)
 	last := len(g.sizes) - 1
 	walk = func(z, x []T, gi, inOff, outOff int) {
@@ -178,6 +180,32 @@ func reduceT[T number](op backends.OpType, g reduceGroups, in, out int, pool *ke
 					walk(z, x, 1, i*g.inStrides[0], i*g.outStrides[0])
 				}
 			})
+			return
+		}
+		// The outermost group reduced and large (a batch axis): each worker
+		// reduces a range of it into partial results, merged at the end.
+		if g.reduced[0] && g.sizes[0] >= 2 && last > 0 && len(x) >= 2*parallelMin && pool.Workers() > 1 {
+			chunks := min(pool.Workers(), g.sizes[0])
+			bp := partials.Get().(*[]T)
+			if cap(*bp) < chunks*len(z) {
+				*bp = make([]T, chunks*len(z))
+			}
+			part := (*bp)[:chunks*len(z)]
+			pool.ParallelFor(chunks, 1, func(lo, hi int) {
+				for c := lo; c < hi; c++ {
+					pz := part[c*len(z) : (c+1)*len(z)]
+					for i := range pz {
+						pz[i] = init
+					}
+					for i := c * g.sizes[0] / chunks; i < (c+1)*g.sizes[0]/chunks; i++ {
+						walk(pz, x, 1, i*g.inStrides[0], 0)
+					}
+				}
+			})
+			for c := 0; c < chunks; c++ {
+				combine(z, part[c*len(z):(c+1)*len(z)], 1, false)
+			}
+			partials.Put(bp)
 			return
 		}
 		walk(z, x, 0, 0, 0)
