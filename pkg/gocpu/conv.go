@@ -36,8 +36,14 @@ type convPlan struct {
 	// transposed: the columns are gathered as [positions][C·KS] instead,
 	// with segments per output position (segsT): the longer runs when the
 	// kernel is larger than the output (a kernel's gradient).
-	transposed    bool
-	segsT         [][]segment
+	transposed bool
+	segsT      [][]segment
+	// groups, when the input is dilated (a strided convolution's input
+	// gradient), split the output positions by the kernel taps that land
+	// on values rather than holes: each group is a smaller product over
+	// its own taps, so the holes are never multiplied. Nil otherwise.
+	groups        []*tapGroup
+	subTemp       int // the groups' sub-kernels, [O][C·len(taps)] each, one after another
 	inBatchStride int
 	inChStride    int
 
@@ -84,6 +90,9 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 	}
 	// The offset table: for each kernel position and output position.
 	cp.table = make([]int32, cp.ks*cp.positions)
+	// hole marks a tap that reads between the values of a dilated input (as
+	// opposed to padding): such taps are skipped, not multiplied by zero.
+	hole := make([]bool, cp.ks*cp.positions)
 	kIdx := make([]int, S)
 	for kp := 0; kp < cp.ks; kp++ {
 		rem := kp
@@ -103,6 +112,9 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 				pos := oIdx[d]*at(c.strides, d, 1) - padLow(c.paddings, d) + kIdx[d]*at(c.kernelDilations, d, 1)
 				dil := at(c.inputDilations, d, 1)
 				size := in.Dimensions[a.InputSpatial[d]]
+				if pos%dil != 0 && pos >= 0 && pos/dil < size {
+					hole[kp*cp.positions+op] = true
+				}
 				if pos < 0 || pos%dil != 0 || pos/dil >= size {
 					off = -1
 					break
@@ -130,6 +142,7 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		nSegs += len(s)
 	}
 	cp.transposed = nT < nSegs
+	cp.groups = tapGroups(cp, hole)
 	cp.table = nil // the segments say it all
 	// Kernel as [O][C·KS]: read directly when laid out so, else copied.
 	kOrder := append([]int{a.KernelOutputChannels, a.KernelInputChannels}, a.KernelSpatial...)
@@ -163,6 +176,13 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 	cp.chunk = min(cp.chunk, max(1, (8<<20)/max(colsPerItem, 1)), (cp.batch+cp.workers-1)/cp.workers)
 	cp.chunk = max(cp.chunk, 1)
 	cp.colsTemp = p.addTemp(n.shape.DType, cp.workers*colsPerItem*cp.chunk)
+	if cp.groups != nil {
+		size := 0
+		for _, g := range cp.groups {
+			size += cp.outCh * cp.inCh * len(g.taps)
+		}
+		cp.subTemp = p.addTemp(n.shape.DType, size)
+	}
 	cp.prodTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*cp.positions*cp.chunk)
 	switch n.shape.DType {
 	case dtypes.Float32:
@@ -177,6 +197,63 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		}), nil
 	}
 	return nil, fmt.Errorf("no convolution for %s", n.shape.DType)
+}
+
+// tapGroup is the output positions that use the same kernel taps.
+type tapGroup struct {
+	taps      []int
+	positions []int32
+	segs      [][]segment // per tap: the gather over positions, as runs
+	subAt     int         // where its sub-kernel starts in the temp
+}
+
+// tapGroups groups the output positions by the taps they use (all taps but
+// the holes), or returns nil when every position uses every tap.
+func tapGroups(cp *convPlan, hole []bool) []*tapGroup {
+	P := cp.positions
+	anyHole := false
+	for _, h := range hole {
+		anyHole = anyHole || h
+	}
+	if !anyHole {
+		return nil
+	}
+	byKey := map[string]*tapGroup{}
+	var groups []*tapGroup
+	key := make([]byte, cp.ks)
+	for op := 0; op < P; op++ {
+		for kp := range key {
+			key[kp] = '1'
+			if hole[kp*P+op] {
+				key[kp] = '0'
+			}
+		}
+		g, ok := byKey[string(key)]
+		if !ok {
+			g = &tapGroup{}
+			for kp, k := range key {
+				if k == '1' {
+					g.taps = append(g.taps, kp)
+				}
+			}
+			byKey[string(key)] = g
+			groups = append(groups, g)
+		}
+		g.positions = append(g.positions, int32(op))
+	}
+	sub := 0
+	for _, g := range groups {
+		col := make([]int32, len(g.positions))
+		for _, kp := range g.taps {
+			for i, op := range g.positions {
+				col[i] = cp.table[kp*P+int(op)]
+			}
+			g.segs = append(g.segs, runs(col))
+		}
+		g.subAt = sub
+		sub += cp.outCh * cp.inCh * len(g.taps)
+	}
+	return groups
 }
 
 // segment is a run of a gather table: n values to dst from src onwards
@@ -264,7 +341,55 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 		// one computes batch items [b0, b1) with worker w's scratch; with
 		// spread, its gather is split across the workers (when there are
 		// fewer items than workers).
+		var subs []T
+		if cp.groups != nil {
+			// The sub-kernels: W's columns of each group's taps.
+			subs = st.temps[cp.subTemp].([]T)
+			for _, g := range cp.groups {
+				nt := len(g.taps)
+				for o := 0; o < cp.outCh; o++ {
+					for c := 0; c < cp.inCh; c++ {
+						row := ws[(o*cp.inCh+c)*cp.ks:]
+						dst := subs[g.subAt+(o*cp.inCh+c)*nt:]
+						for t, kp := range g.taps {
+							dst[t] = row[kp]
+						}
+					}
+				}
+			}
+		}
+		grouped := func(w, b0, b1 int) {
+			n := b1 - b0
+			for _, g := range cp.groups {
+				nt, pg := len(g.taps), len(g.positions)
+				kg, row := cp.inCh*nt, n*pg
+				cb := cols[w*K*chunk*P : w*K*chunk*P+kg*row]
+				for j := 0; j < n; j++ {
+					for c := 0; c < cp.inCh; c++ {
+						src := xs[(b0+j)*cp.inBatchStride+c*cp.inChStride:]
+						for t := range g.taps {
+							gather(cb[(c*nt+t)*row+j*pg:(c*nt+t)*row+(j+1)*pg], src, g.segs[t])
+						}
+					}
+				}
+				pb := prods[w*cp.outCh*chunk*P : w*cp.outCh*chunk*P+cp.outCh*row]
+				gemm(cp.outCh, row, kg, subs, g.subAt, cb, row, 1, pb, 0)
+				for j := 0; j < n; j++ {
+					for o := 0; o < cp.outCh; o++ {
+						d := dst[((b0+j)*cp.outCh+o)*P:]
+						src := pb[o*row+j*pg : o*row+(j+1)*pg]
+						for i, op := range g.positions {
+							d[op] = src[i]
+						}
+					}
+				}
+			}
+		}
 		one := func(w, b0, b1 int, spread bool) {
+			if cp.groups != nil {
+				grouped(w, b0, b1)
+				return
+			}
 			n := b1 - b0
 			row := n * P
 			cb := cols[w*K*chunk*P : w*K*chunk*P+K*row]

@@ -168,12 +168,14 @@ func flat64(x *tensors.Tensor) []float64 {
 	return out
 }
 
-// TestConvAgainstLoops checks the engine's convolution (and so Reverse's
-// layouts in the gradients that use it) against a direct loop.
+// TestConvAgainstLoops checks the engine's convolution against a direct
+// loop, input dilation included (simplego cannot run that one).
 func TestConvAgainstLoops(t *testing.T) {
 	fast, _ := newEngines(t)
-	cases := []struct{ n, c, h, w, o, k, stride, pad int }{
-		{2, 3, 7, 6, 4, 3, 2, 1}, {1, 1, 5, 5, 1, 1, 1, 0}, {3, 2, 9, 9, 3, 5, 3, 2}, {1, 4, 4, 4, 2, 4, 1, 0},
+	cases := []struct{ n, c, h, w, o, k, stride, pad, dil int }{
+		{2, 3, 7, 6, 4, 3, 2, 1, 1}, {1, 1, 5, 5, 1, 1, 1, 0, 1}, {3, 2, 9, 9, 3, 5, 3, 2, 1}, {1, 4, 4, 4, 2, 4, 1, 0, 1},
+		// Input dilation: a strided convolution's input gradient.
+		{2, 4, 5, 6, 3, 3, 1, 2, 2}, {1, 2, 4, 3, 2, 4, 1, 3, 3}, {3, 3, 8, 8, 5, 3, 2, 1, 2},
 	}
 	for _, tc := range cases {
 		x := randomTensor(dtypes.Float64, 1, tc.n, tc.c, tc.h, tc.w)
@@ -182,12 +184,14 @@ func TestConvAgainstLoops(t *testing.T) {
 			axes := backends.ConvolveAxesConfig{InputBatch: 0, InputChannels: 1, InputSpatial: []int{2, 3},
 				KernelOutputChannels: 0, KernelInputChannels: 1, KernelSpatial: []int{2, 3},
 				OutputBatch: 0, OutputChannels: 1, OutputSpatial: []int{2, 3}}
-			return graph.ConvGeneral(x, k, axes, []int{tc.stride, tc.stride}, [][2]int{{tc.pad, tc.pad}, {tc.pad, tc.pad}}, nil, nil, 1, 1)
+			return graph.ConvGeneral(x, k, axes, []int{tc.stride, tc.stride}, [][2]int{{tc.pad, tc.pad}, {tc.pad, tc.pad}},
+				[]int{tc.dil, tc.dil}, nil, 1, 1)
 		})
 		got := exec.MustExec(x, k)[0]
 		xs, ks := x.Value().([][][][]float64), k.Value().([][][][]float64)
-		oh := (tc.h+2*tc.pad-tc.k)/tc.stride + 1
-		ow := (tc.w+2*tc.pad-tc.k)/tc.stride + 1
+		dh, dw := (tc.h-1)*tc.dil+1, (tc.w-1)*tc.dil+1 // the dilated input's size
+		oh := (dh+2*tc.pad-tc.k)/tc.stride + 1
+		ow := (dw+2*tc.pad-tc.k)/tc.stride + 1
 		gs := got.Value().([][][][]float64)
 		for b := 0; b < tc.n; b++ {
 			for o := 0; o < tc.o; o++ {
@@ -198,8 +202,8 @@ func TestConvAgainstLoops(t *testing.T) {
 							for u := 0; u < tc.k; u++ {
 								for v := 0; v < tc.k; v++ {
 									y, z := i*tc.stride-tc.pad+u, j*tc.stride-tc.pad+v
-									if y >= 0 && y < tc.h && z >= 0 && z < tc.w {
-										want += xs[b][c][y][z] * ks[o][c][u][v]
+									if y >= 0 && y < dh && z >= 0 && z < dw && y%tc.dil == 0 && z%tc.dil == 0 {
+										want += xs[b][c][y/tc.dil][z/tc.dil] * ks[o][c][u][v]
 									}
 								}
 							}
