@@ -102,11 +102,22 @@ func fuse(order []*node, outputs []*node) []*node {
 		}
 		var members []*node
 		var collect func(n *node)
+		inGroup := map[*node]bool{}
 		collect = func(n *node) {
 			for _, in := range n.inputs {
-				if !absorbed[in] && fusible(in) && readers[in] == 1 && !isOutput[in] &&
-					in.shape.Size() == root.shape.Size() && in.shape.DType == root.shape.DType {
+				if inGroup[in] || absorbed[in] || !fusible(in) || in.shape.Size() != root.shape.Size() || in.shape.DType != root.shape.DType {
+					continue
+				}
+				if _, _, ok := blockPattern(in); ok {
+					// A broadcast is cheap to redo: every group that reads it
+					// gets its own copy, whatever its other readers.
+					inGroup[in] = true
+					members = append(members, in)
+					continue
+				}
+				if readers[in] == 1 && !isOutput[in] {
 					absorbed[in] = true
+					inGroup[in] = true
 					collect(in)
 				}
 			}
@@ -150,9 +161,25 @@ func fuse(order []*node, outputs []*node) []*node {
 		root.fused = f
 		root.inputs = externals
 	}
+	// Keep what the outputs still need (a broadcast copied into every group
+	// that read it is needed no more).
+	live := make(map[*node]bool, len(order))
+	var mark func(n *node)
+	mark = func(n *node) {
+		if live[n] {
+			return
+		}
+		live[n] = true
+		for _, in := range n.inputs {
+			mark(in)
+		}
+	}
+	for _, o := range outputs {
+		mark(o)
+	}
 	var out []*node
 	for _, n := range order {
-		if !absorbed[n] {
+		if !absorbed[n] && live[n] {
 			out = append(out, n)
 		}
 	}
