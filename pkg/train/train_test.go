@@ -18,6 +18,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
 	"github.com/juanji/juanji/pkg/data"
+	"github.com/juanji/juanji/pkg/device"
 	"github.com/juanji/juanji/pkg/models"
 	"github.com/juanji/juanji/pkg/nn"
 	"github.com/juanji/juanji/pkg/show"
@@ -56,12 +57,14 @@ func readTFRecords(t *testing.T, path string) [][]byte {
 	return records
 }
 
+// backend is the CPU engine the notebooks get where no XLA plugin is
+// installed (juanji's gocpu, unless JUANJI_DEVICE names another).
 var backend = sync.OnceValue(func() backends.Backend {
-	b, err := backends.NewWithConfig("go:parallelism=-1")
+	d, err := device.Select(0)
 	if err != nil {
 		panic(err)
 	}
-	return b
+	return d.Backend
 })
 
 func mnist(t *testing.T, n int, trainSplit bool) *data.Dataset {
