@@ -50,6 +50,11 @@ func TestModelStepsMatchSimpleGo(t *testing.T) {
 		{"lenet", func() nn.Layer { return models.LeNet() }, 8, 1, 28, 3},
 		{"lenet-bn", func() nn.Layer { return models.LeNetBN() }, 8, 1, 28, 3},
 		{"trashnet", func() nn.Layer { return models.TrashNet() }, 4, 3, 32, 2},
+		// Batch norm over a batch of 2 at ResNet-18's last 1×1 stages divides
+		// by near-zero variances: batch 8 at 64×64 keeps it well conditioned.
+		{"resnet18", func() nn.Layer { return models.ResNet18(3) }, 8, 3, 64, 1},
+		{"nin-batchnorm", func() nn.Layer { return nn.WithBatchNorm(models.NiN(8)) }, 2, 1, 224, 1},
+		{"googlenet", func() nn.Layer { return models.GoogLeNet(8) }, 2, 1, 96, 1},
 		{"alexnet-dropout", func() nn.Layer { return models.AlexNet(16, 112) }, 2, 1, 112, 2},
 	}
 	for _, tc := range cases {
