@@ -151,23 +151,37 @@ func reduceArg2DPlanes[T float](p plane2D, isMax bool, x, z []T, arg []int32, lo
 		xs, zs := x[pl*p.h*p.w:(pl+1)*p.h*p.w], z[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow]
 		as := arg[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
 		for oy := 0; oy < p.oh; oy++ {
-			for ox := 0; ox < p.ow; ox++ {
-				y0, y1, x0, x1 := p.window(oy, ox)
-				best, at := extreme[T](isMax), int32(-1)
-			rows:
-				for y := y0; y < y1; y++ {
+			y0 := oy*p.sh - p.ph
+			y1 := min(y0+p.kh, p.h)
+			y0 = max(y0, 0)
+			zrow, arow := zs[oy*p.ow:(oy+1)*p.ow], as[oy*p.ow:(oy+1)*p.ow]
+			for ox := range zrow {
+				x0 := ox*p.sw - p.pw
+				x1 := min(x0+p.kw, p.w)
+				x0 = max(x0, 0)
+				if y0 >= y1 || x0 >= x1 { // all padding
+					zrow[ox], arow[ox] = extreme[T](isMax), -1
+					continue
+				}
+				best, at := xs[y0*p.w+x0], int32(y0*p.w+x0)
+				nan := best != best
+				for y := y0; y < y1 && !nan; y++ {
 					row := xs[y*p.w+x0 : y*p.w+x1]
 					for i, v := range row {
-						if v != v {
-							best, at = v, int32(y*p.w+x0+i)
-							break rows
+						better := v > best
+						if !isMax {
+							better = v < best
 						}
-						if at < 0 || (isMax && v > best) || (!isMax && v < best) {
+						if better || v != v {
 							best, at = v, int32(y*p.w+x0+i)
+							if v != v {
+								nan = true
+								break
+							}
 						}
 					}
 				}
-				zs[oy*p.ow+ox], as[oy*p.ow+ox] = best, at
+				zrow[ox], arow[ox] = best, at
 			}
 		}
 	}
