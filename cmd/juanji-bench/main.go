@@ -16,14 +16,13 @@ package main
 import (
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/juanji/juanji/pkg/data"
 	"github.com/juanji/juanji/pkg/device"
 	"github.com/juanji/juanji/pkg/models"
 	"github.com/juanji/juanji/pkg/nn"
@@ -87,7 +86,7 @@ func find(name string) (benchModel, bool) {
 
 func run(d device.Device, m benchModel, steps, warmup int) error {
 	trainer := train.NewTrainer(d.Backend, m.build(), train.SGD{LR: m.lr}, 1)
-	x, y := syntheticBatch(m.batch, m.c, m.hw, 1)
+	x, y := data.RandomBatch(m.batch, m.c, m.hw, m.hw, 10, 1)
 	for range max(warmup, 1) {
 		if _, _, err := trainer.Step(x, y); err != nil {
 			return err
@@ -105,20 +104,6 @@ func run(d device.Device, m benchModel, steps, warmup int) error {
 	fmt.Printf("bench framework=gomlx model=%s device=%s backend=%s batch=%d steps=%d warmup=%d images_per_s=%.1f peak_mem_mib=%.1f mem=rss sync=step params=%d\n",
 		m.name, d.Name, d.BackendName, m.batch, steps, warmup, float64(m.batch*steps)/elapsed, peakRSSMiB(), nn.NumParams(m.build()))
 	return nil
-}
-
-// syntheticBatch is random images in [0,1) and random labels, created once.
-func syntheticBatch(b, c, hw int, seed uint64) (*tensors.Tensor, *tensors.Tensor) {
-	r := rand.New(rand.NewPCG(seed, 1))
-	img := make([]float32, b*c*hw*hw)
-	for i := range img {
-		img[i] = r.Float32()
-	}
-	lab := make([]int32, b)
-	for i := range lab {
-		lab[i] = int32(r.IntN(10))
-	}
-	return tensors.FromFlatDataAndDimensions(img, b, c, hw, hw), tensors.FromFlatDataAndDimensions(lab, b)
 }
 
 // peakRSSMiB is the process's peak resident memory: host memory, which on the pure-Go and XLA

@@ -6,12 +6,11 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/juanji/juanji/pkg/data"
 	"github.com/juanji/juanji/pkg/gocpu"
 	"github.com/juanji/juanji/pkg/models"
 	"github.com/juanji/juanji/pkg/nn"
 	"github.com/juanji/juanji/pkg/train"
-	"math/rand/v2"
 )
 
 func newEngines(t testing.TB) (fast, ref backends.Backend) {
@@ -25,19 +24,6 @@ func newEngines(t testing.TB) (fast, ref backends.Backend) {
 		t.Fatal(err)
 	}
 	return f, r
-}
-
-func batch(b, c, h, w, classes int, seed uint64) (*tensors.Tensor, *tensors.Tensor) {
-	r := rand.New(rand.NewPCG(seed, 1))
-	img := make([]float32, b*c*h*w)
-	for i := range img {
-		img[i] = r.Float32()
-	}
-	lab := make([]int32, b)
-	for i := range lab {
-		lab[i] = int32(r.IntN(classes))
-	}
-	return tensors.FromFlatDataAndDimensions(img, b, c, h, w), tensors.FromFlatDataAndDimensions(lab, b)
 }
 
 func TestModelStepsMatchSimpleGo(t *testing.T) {
@@ -64,9 +50,9 @@ func TestModelStepsMatchSimpleGo(t *testing.T) {
 			tr := train.NewTrainer(ref, tc.model(), train.SGD{LR: 0.1, Momentum: 0.9}, 1)
 			tf.Shards, tr.Shards = 1, 1
 			for s := 0; s < tc.steps; s++ {
-				x, y := batch(tc.b, tc.c, tc.hw, tc.hw, 10, uint64(s))
+				x, y := data.RandomBatch(tc.b, tc.c, tc.hw, tc.hw, 10, uint64(s))
 				lf, cf, err := tf.Step(x, y)
-				x, y = batch(tc.b, tc.c, tc.hw, tc.hw, 10, uint64(s))
+				x, y = data.RandomBatch(tc.b, tc.c, tc.hw, tc.hw, 10, uint64(s))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -87,7 +73,7 @@ func benchStep(b *testing.B, model nn.Layer, n, c, hw int) {
 	fast, _ := newEngines(b)
 	tr := train.NewTrainer(fast, model, train.SGD{LR: 0.1}, 1)
 	tr.Shards = 1
-	x, y := batch(n, c, hw, hw, 10, 1)
+	x, y := data.RandomBatch(n, c, hw, hw, 10, 1)
 	if _, _, err := tr.Step(x, y); err != nil {
 		b.Fatal(err)
 	}
