@@ -281,19 +281,26 @@ func runs(table []int32) []segment {
 	return segs
 }
 
-// gather fills dst from src along segments.
+// gather fills dst from src along segments. Short runs (an image row of a
+// small convolution) are copied by a loop, which beats a call to memmove.
 func gather[T any](dst, src []T, segs []segment) {
+	var zero T
 	for _, s := range segs {
 		d := dst[s.dst : s.dst+s.n]
 		if s.src < 0 {
-			clear(d)
+			for i := range d {
+				d[i] = zero
+			}
 			continue
 		}
-		if s.n == 1 {
-			d[0] = src[s.src]
+		if s.n > 32 {
+			copy(d, src[s.src:s.src+s.n])
 			continue
 		}
-		copy(d, src[s.src:s.src+s.n])
+		r := src[s.src : s.src+s.n]
+		for i := range d {
+			d[i] = r[i]
+		}
 	}
 }
 
