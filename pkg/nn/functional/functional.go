@@ -220,6 +220,14 @@ func MaxPool2d(ctx *context.Context, x *graph.Node, k, stride, padding int) *gra
 func AvgPool2d(ctx *context.Context, x *graph.Node, k, stride, padding int) *graph.Node {
 	mustRank("AvgPool2d", x, 4, "N,C,H,W")
 	mustFitPool("AvgPool2d", x, k, stride, padding)
+	d := x.Shape().Dimensions
+	if k == stride && padding == 0 && d[2]%k == 0 && d[3]%k == 0 {
+		// Windows that tile the image (LeNet's 2×2, stride 2): a reshape and
+		// a sum on every backend, whose gradient is a broadcast, where
+		// ReduceWindow's gradient pads the gradient with zeros between its
+		// values and sums windows of that.
+		return pool2dPortable(x, k, stride, padding, false)
+	}
 	if implFor(ctx, x.Graph()) == Native {
 		sum := graph.SumPool(x).ChannelsAxis(images.ChannelsFirst).Window(k).Strides(stride).
 			PaddingPerDim([][2]int{{padding, padding}, {padding, padding}}).Done()
