@@ -233,7 +233,7 @@ func unaryKernel[T float](op backends.OpType) func(y, x []T) {
 // logistic is 1/(1+e^-x), written so that neither branch overflows.
 func logistic[T float](y, x []T) {
 	if x32, ok := any(x).([]float32); ok {
-		logisticF32(any(y).([]float32), x32)
+		kernels.SigmoidF32(any(y).([]float32), x32)
 		return
 	}
 	for i, v := range x {
@@ -247,13 +247,13 @@ func logistic[T float](y, x []T) {
 	}
 }
 
-// exp is e^x: expf32 for float32, math.Exp for float64.
+// exp is e^x: kernels.ExpF32 for float32, math.Exp for float64.
 func exp[T float](y, x []T) {
 	if x32, ok := any(x).([]float32); ok {
 		y32 := any(y).([]float32)
 		y32 = y32[:len(x32)]
 		for i, v := range x32 {
-			y32[i] = expf32(v)
+			y32[i] = kernels.ExpF32(v)
 		}
 		return
 	}

@@ -59,6 +59,18 @@ func copyND[T any](dst []T, dstOff int, dstStrides []int, src []T, srcOff int, s
 		}
 		return
 	}
+	if len(dims) == 2 {
+		// The last two axes in one loop nest: no call per inner run (a
+		// broadcast's inner runs can be 2 long).
+		m, ss0, ds0, ss1, ds1 := dims[1], srcStrides[0], dstStrides[0], srcStrides[1], dstStrides[1]
+		for i := 0; i < n; i++ {
+			so, do := srcOff+i*ss0, dstOff+i*ds0
+			for j := 0; j < m; j++ {
+				dst[do+j*ds1] = src[so+j*ss1]
+			}
+		}
+		return
+	}
 	for i := 0; i < n; i++ {
 		copyND(dst, dstOff+i*dstStrides[0], dstStrides[1:], src, srcOff+i*srcStrides[0], srcStrides[1:], dims[1:])
 	}

@@ -142,6 +142,20 @@ func reduceT[T number](op backends.OpType, g reduceGroups, in, out int, pool *ke
 	var walk func(z, x []T, gi, inOff, outOff int)
 	last := len(g.sizes) - 1
 	walk = func(z, x []T, gi, inOff, outOff int) {
+		if gi == last-1 && !g.reduced[gi] && g.reduced[last] && op == backends.OpTypeReduceSum {
+			// Kept axis, then a reduced one (pooling windows as axes): one
+			// loop nest, no call per short run.
+			m, is, os, r, rs := g.sizes[gi], g.inStrides[gi], g.outStrides[gi], g.sizes[last], g.inStrides[last]
+			for i := 0; i < m; i++ {
+				var sum T
+				base := inOff + i*is
+				for k := 0; k < r; k++ {
+					sum += x[base+k*rs]
+				}
+				z[outOff+i*os] += sum
+			}
+			return
+		}
 		if gi == last {
 			size, s := g.sizes[gi], g.inStrides[gi]
 			if g.reduced[gi] {
