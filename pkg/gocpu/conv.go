@@ -55,6 +55,25 @@ type convPlan struct {
 	prodTemp   int // workers × (O × chunk·P)
 	chunk      int // batch items per product
 	workers    int
+	wide       *widePlan // stride-1 2D convolutions: whole padded rows, see widePlan
+}
+
+// widePlan is a stride-1, undilated 2D convolution computed over "wide"
+// rows: each input channel is copied once into a zero-padded plane
+// (PH×PW), and the columns of kernel tap (ky, kx) are then one contiguous
+// run of that plane, starting at ky·PW+kx and OH·PW long: one copy per tap
+// and channel instead of one per image row and border. The product is
+// computed for all PW columns of each output row (PW-OW of them are
+// garbage, dropped when the output is copied out): a few more
+// multiply-adds for far fewer, far longer copies.
+type widePlan struct {
+	h, w, ph, pw, oh, ow int
+	top, left            int // padding before
+	hStride, wStride     int // the input's spatial strides
+	offs                 []int
+	rowLen               int // OH·PW
+	plane                int // PH·PW + KW: a tap's run may pass the end by up to KW-1
+	padTemp              int // workers × C planes
 }
 
 func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error) {
@@ -143,6 +162,27 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 	}
 	cp.transposed = nT < nSegs
 	cp.groups = tapGroups(cp, hole)
+	if S == 2 && cp.groups == nil && allOnes(c.strides) && allOnes(c.inputDilations) && !cp.transposed {
+		ph := in.Dimensions[a.InputSpatial[0]] + c.paddings[0][0] + c.paddings[0][1]
+		pw := in.Dimensions[a.InputSpatial[1]] + c.paddings[1][0] + c.paddings[1][1]
+		kdh, kdw := at(c.kernelDilations, 0, 1), at(c.kernelDilations, 1, 1)
+		wp := &widePlan{h: in.Dimensions[a.InputSpatial[0]], w: in.Dimensions[a.InputSpatial[1]], ph: ph, pw: pw,
+			oh: oDims[0], ow: oDims[1], top: c.paddings[0][0], left: c.paddings[1][0],
+			hStride: inStrides[a.InputSpatial[0]], wStride: inStrides[a.InputSpatial[1]]}
+		for ky := 0; ky < kDims[0]; ky++ {
+			for kx := 0; kx < kDims[1]; kx++ {
+				wp.offs = append(wp.offs, ky*kdh*pw+kx*kdw)
+			}
+		}
+		wp.rowLen = wp.oh * pw
+		wp.plane = ph*pw + kDims[1]*kdw
+		// Worth it when the wide rows add little: at most half again the
+		// multiply-adds, and runs longer than the rows they replace.
+		if c.paddings[0][0] >= 0 && c.paddings[0][1] >= 0 && c.paddings[1][0] >= 0 && c.paddings[1][1] >= 0 &&
+			2*wp.rowLen <= 3*cp.positions && wp.ph == wp.oh+(kDims[0]-1)*kdh {
+			cp.wide = wp
+		}
+	}
 	cp.table = nil // the segments say it all
 	// Kernel as [O][C·KS]: read directly when laid out so, else copied.
 	kOrder := append([]int{a.KernelOutputChannels, a.KernelInputChannels}, a.KernelSpatial...)
@@ -171,8 +211,12 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 	// once per product, serves at least about 256 output columns (a
 	// kernel's gradient has few positions per item), while the columns stay
 	// within 8M values per worker and every worker still gets items.
-	colsPerItem := cp.inCh * cp.ks * cp.positions
-	cp.chunk = (256 + cp.positions - 1) / cp.positions
+	rowLen := cp.positions
+	if cp.wide != nil {
+		rowLen = cp.wide.rowLen
+	}
+	colsPerItem := cp.inCh * cp.ks * rowLen
+	cp.chunk = (256 + rowLen - 1) / rowLen
 	cp.chunk = min(cp.chunk, max(1, (8<<20)/max(colsPerItem, 1)), (cp.batch+cp.workers-1)/cp.workers)
 	cp.chunk = max(cp.chunk, 1)
 	cp.colsTemp = p.addTemp(n.shape.DType, cp.workers*colsPerItem*cp.chunk)
@@ -183,7 +227,10 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		}
 		cp.subTemp = p.addTemp(n.shape.DType, size)
 	}
-	cp.prodTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*cp.positions*cp.chunk)
+	cp.prodTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*rowLen*cp.chunk)
+	if cp.wide != nil {
+		cp.wide.padTemp = p.addTemp(n.shape.DType, cp.workers*cp.inCh*cp.wide.plane)
+	}
 	switch n.shape.DType {
 	case dtypes.Float32:
 		return convT(cp, x, k, out, pool, func(m, nn, kk int, a []float32, aOff int, b []float32, bRow, bCol int, c []float32, cOff int) {
@@ -392,9 +439,53 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 				}
 			}
 		}
+		wide := func(w, b0, b1 int) {
+			wp := cp.wide
+			n := b1 - b0
+			row := n * wp.rowLen
+			cb := cols[w*K*chunk*wp.rowLen : w*K*chunk*wp.rowLen+K*row]
+			planes := st.temps[wp.padTemp].([]T)[w*cp.inCh*wp.plane : (w+1)*cp.inCh*wp.plane]
+			for j := 0; j < n; j++ {
+				base := (b0 + j) * cp.inBatchStride
+				for c := 0; c < cp.inCh; c++ {
+					pl := planes[c*wp.plane : (c+1)*wp.plane]
+					clear(pl)
+					src := xs[base+c*cp.inChStride:]
+					for y := 0; y < wp.h; y++ {
+						d := pl[(y+wp.top)*wp.pw+wp.left : (y+wp.top)*wp.pw+wp.left+wp.w]
+						if wp.wStride == 1 {
+							copy(d, src[y*wp.hStride:y*wp.hStride+wp.w])
+							continue
+						}
+						for i := range d {
+							d[i] = src[y*wp.hStride+i*wp.wStride]
+						}
+					}
+					for kp, off := range wp.offs {
+						r := (c*cp.ks + kp) * row
+						copy(cb[r+j*wp.rowLen:r+(j+1)*wp.rowLen], pl[off:off+wp.rowLen])
+					}
+				}
+			}
+			pb := prods[w*cp.outCh*chunk*wp.rowLen : w*cp.outCh*chunk*wp.rowLen+cp.outCh*row]
+			gemm(cp.outCh, row, K, ws, 0, cb, row, 1, pb, 0)
+			for j := 0; j < n; j++ {
+				for o := 0; o < cp.outCh; o++ {
+					d := dst[((b0+j)*cp.outCh+o)*P:]
+					src := pb[o*row+j*wp.rowLen:]
+					for y := 0; y < wp.oh; y++ {
+						copy(d[y*wp.ow:(y+1)*wp.ow], src[y*wp.pw:y*wp.pw+wp.ow])
+					}
+				}
+			}
+		}
 		one := func(w, b0, b1 int, spread bool) {
 			if cp.groups != nil {
 				grouped(w, b0, b1)
+				return
+			}
+			if cp.wide != nil {
+				wide(w, b0, b1)
 				return
 			}
 			n := b1 - b0
