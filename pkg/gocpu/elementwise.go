@@ -424,6 +424,10 @@ func mapKernel[T number](f func(x, y T) T) func(z, x, y []T) {
 }
 
 func addKernel[T number](z, x, y []T) {
+	if z32, ok := any(z).([]float32); ok && kernels.HasVectorArith() {
+		kernels.AddF32(z32, any(x).([]float32), any(y).([]float32))
+		return
+	}
 	switch {
 	case len(x) == len(z) && len(y) == len(z):
 		y, x = y[:len(z)], x[:len(z)]
@@ -445,6 +449,10 @@ func addKernel[T number](z, x, y []T) {
 }
 
 func subKernel[T number](z, x, y []T) {
+	if z32, ok := any(z).([]float32); ok && kernels.HasVectorArith() {
+		kernels.SubF32(z32, any(x).([]float32), any(y).([]float32))
+		return
+	}
 	switch {
 	case len(x) == len(z) && len(y) == len(z):
 		y, x = y[:len(z)], x[:len(z)]
@@ -466,6 +474,10 @@ func subKernel[T number](z, x, y []T) {
 }
 
 func mulKernel[T number](z, x, y []T) {
+	if z32, ok := any(z).([]float32); ok && kernels.HasVectorArith() {
+		kernels.MulF32(z32, any(x).([]float32), any(y).([]float32))
+		return
+	}
 	switch {
 	case len(x) == len(z) && len(y) == len(z):
 		y, x = y[:len(z)], x[:len(z)]
@@ -487,6 +499,10 @@ func mulKernel[T number](z, x, y []T) {
 }
 
 func divKernel[T number](z, x, y []T) {
+	if z32, ok := any(z).([]float32); ok && kernels.HasVectorArith() {
+		kernels.DivF32(z32, any(x).([]float32), any(y).([]float32))
+		return
+	}
 	switch {
 	case len(x) == len(z) && len(y) == len(z):
 		y, x = y[:len(z)], x[:len(z)]
