@@ -193,6 +193,10 @@ func unaryKernel[T float](op backends.OpType) func(y, x []T) {
 		return exp[T]
 	case backends.OpTypeSign:
 		return func(y, x []T) {
+			if x32, ok := any(x).([]float32); ok && kernels.HasVectorArith() {
+				kernels.SignF32(any(y).([]float32), x32)
+				return
+			}
 			y = y[:len(x)]
 			for i, v := range x {
 				switch {
@@ -367,19 +371,19 @@ func arithKernel[T number](op backends.OpType, isFloat bool) (func(z, x, y []T),
 			kernel = divKernel[T]
 		}
 	case backends.OpTypeMax:
-		kernel = mapKernel(func(x, y T) T {
+		kernel = vectorExtreme(true, mapKernel(func(x, y T) T {
 			if isFloat && (x != x || y != y) {
 				return x + y // NaN
 			}
 			return max(x, y)
-		})
+		}))
 	case backends.OpTypeMin:
-		kernel = mapKernel(func(x, y T) T {
+		kernel = vectorExtreme(false, mapKernel(func(x, y T) T {
 			if isFloat && (x != x || y != y) {
 				return x + y
 			}
 			return min(x, y)
-		})
+		}))
 	case backends.OpTypePow:
 		kernel = mapKernel(func(x, y T) T { return T(math.Pow(float64(x), float64(y))) })
 	case backends.OpTypeRem:
@@ -397,6 +401,22 @@ func arithKernel[T number](op backends.OpType, isFloat bool) (func(z, x, y []T),
 		return nil, fmt.Errorf("no kernel")
 	}
 	return kernel, nil
+}
+
+// vectorExtreme runs float32 max (min) of two full vectors on the
+// kernels' vector code, and everything else on fallback.
+func vectorExtreme[T number](isMax bool, fallback func(z, x, y []T)) func(z, x, y []T) {
+	return func(z, x, y []T) {
+		if z32, ok := any(z).([]float32); ok && len(x) == len(z) && len(y) == len(z) && kernels.HasVectorArith() {
+			if isMax {
+				kernels.MaxF32(z32, any(x).([]float32), any(y).([]float32))
+			} else {
+				kernels.MinF32(z32, any(x).([]float32), any(y).([]float32))
+			}
+			return
+		}
+		fallback(z, x, y)
+	}
 }
 
 // mapKernel makes a binary kernel from a scalar function (for the rarer ops).

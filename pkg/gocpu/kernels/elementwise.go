@@ -79,3 +79,49 @@ func arith(op arithOp, z, x, y []float32) {
 		}
 	}
 }
+
+// MaxF32 is z = max(x, y) for vectors of z's length; a NaN in either gives
+// NaN, as in XLA.
+func MaxF32(z, x, y []float32) { extreme(true, z, x, y) }
+
+// MinF32 is z = min(x, y), as MaxF32.
+func MinF32(z, x, y []float32) { extreme(false, z, x, y) }
+
+func extreme(isMax bool, z, x, y []float32) {
+	n := len(z)
+	x, y = x[:n], y[:n]
+	done := 0
+	if curF32.Load() != genericF32 {
+		done = extremeArch(isMax, z, x, y)
+	}
+	for i := done; i < n; i++ {
+		a, b := x[i], y[i]
+		switch {
+		case a != a || b != b:
+			z[i] = a + b // NaN
+		case isMax:
+			z[i] = max(a, b)
+		default:
+			z[i] = min(a, b)
+		}
+	}
+}
+
+// SignF32 is y = 1 for x > 0, -1 for x < 0, x itself for ±0 and NaN.
+func SignF32(y, x []float32) {
+	y = y[:len(x)]
+	done := 0
+	if curF32.Load() != genericF32 {
+		done = signArch(y, x)
+	}
+	for i := done; i < len(x); i++ {
+		switch v := x[i]; {
+		case v > 0:
+			y[i] = 1
+		case v < 0:
+			y[i] = -1
+		default:
+			y[i] = v
+		}
+	}
+}

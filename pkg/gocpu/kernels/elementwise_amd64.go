@@ -66,3 +66,37 @@ func arithArch(op arithOp, z, x, y []float32) int {
 
 // hasVectorArith: the CPU runs the AVX2 kernels.
 var hasVectorArith = hasAVX2FMA()
+
+//go:noescape
+func maxVecAVX2(z, x, y *float32, n int)
+
+//go:noescape
+func minVecAVX2(z, x, y *float32, n int)
+
+//go:noescape
+func signAVX2(y, x *float32, n int)
+
+// extremeArch is max (or min) of equal-length vectors over the longest
+// multiple of 8; it returns how many values it did.
+func extremeArch(isMax bool, z, x, y []float32) int {
+	n := len(z) &^ 7
+	if n == 0 || !hasAVX2FMA() {
+		return 0
+	}
+	if isMax {
+		maxVecAVX2(&z[0], &x[0], &y[0], n)
+	} else {
+		minVecAVX2(&z[0], &x[0], &y[0], n)
+	}
+	return n
+}
+
+// signArch is SignF32 over the longest multiple of 8 of x.
+func signArch(y, x []float32) int {
+	n := len(x) &^ 7
+	if n == 0 || !hasAVX2FMA() {
+		return 0
+	}
+	signAVX2(&y[0], &x[0], n)
+	return n
+}

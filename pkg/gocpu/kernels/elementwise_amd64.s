@@ -479,3 +479,88 @@ loop8:
 done:
 	VZEROUPPER
 	RET
+
+// func maxVecAVX2(z, x, y *float32, n int)
+TEXT ·maxVecAVX2(SB), NOSPLIT, $0-32
+	MOVQ z+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+loop8:
+	CMPQ CX, $8
+	JL   done
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VMAXPS Y1, Y0, Y2
+	VADDPS Y1, Y0, Y3
+	VCMPPS $3, Y3, Y3, Y4
+	VCMPPS $3, Y0, Y0, Y5
+	VCMPPS $3, Y1, Y1, Y6
+	VORPS Y5, Y6, Y5
+	VBLENDVPS Y5, Y3, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  loop8
+done:
+	VZEROUPPER
+	RET
+
+// func minVecAVX2(z, x, y *float32, n int)
+TEXT ·minVecAVX2(SB), NOSPLIT, $0-32
+	MOVQ z+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+loop8:
+	CMPQ CX, $8
+	JL   done
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VMINPS Y1, Y0, Y2
+	VADDPS Y1, Y0, Y3
+	VCMPPS $3, Y3, Y3, Y4
+	VCMPPS $3, Y0, Y0, Y5
+	VCMPPS $3, Y1, Y1, Y6
+	VORPS Y5, Y6, Y5
+	VBLENDVPS Y5, Y3, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  loop8
+done:
+	VZEROUPPER
+	RET
+
+// func signAVX2(y, x *float32, n int)
+TEXT ·signAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVL $0x3f800000, AX
+	MOVL AX, X14
+	VBROADCASTSS X14, Y14
+	MOVL $0xbf800000, AX
+	MOVL AX, X13
+	VBROADCASTSS X13, Y13
+	VXORPS Y12, Y12, Y12
+loop8:
+	CMPQ CX, $8
+	JL   done
+	VMOVUPS (SI), Y0
+	VCMPPS $0x1e, Y12, Y0, Y1
+	VCMPPS $0x11, Y12, Y0, Y2
+	VBLENDVPS Y1, Y14, Y0, Y0
+	VBLENDVPS Y2, Y13, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  loop8
+done:
+	VZEROUPPER
+	RET

@@ -7,3 +7,9 @@ func arithArch(op arithOp, z, x, y []float32) int { return 0 }
 
 // hasVectorArith: no vector kernels on this architecture.
 const hasVectorArith = false
+
+// extremeArch has no assembly here.
+func extremeArch(isMax bool, z, x, y []float32) int { return 0 }
+
+// signArch has no assembly here.
+func signArch(y, x []float32) int { return 0 }

@@ -93,3 +93,52 @@ func BenchmarkArithF32(b *testing.B) {
 		})
 	}
 }
+
+// TestExtremeAndSignF32: max, min and sign on both kernels against scalar
+// rules, NaN, infinities and signed zeros included, on tail lengths.
+func TestExtremeAndSignF32(t *testing.T) {
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 2.5, -3.5, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, -1e-40}
+	r := rand.New(rand.NewPCG(5, 6))
+	same := func(a, b float32) bool {
+		return (a != a && b != b) || (a == b && math.Signbit(float64(a)) == math.Signbit(float64(b)))
+	}
+	for _, generic := range kernelsUnderTest() {
+		for _, n := range []int{1, 7, 8, 9, 17, 64, 100} {
+			t.Run(fmt.Sprintf("generic=%v/n=%d", generic, n), func(t *testing.T) {
+				withKernel(t, generic, func() {
+					x, y := make([]float32, n), make([]float32, n)
+					for i := range x {
+						x[i], y[i] = vals[r.IntN(len(vals))], vals[r.IntN(len(vals))]
+					}
+					zmax, zmin, s := make([]float32, n), make([]float32, n), make([]float32, n)
+					MaxF32(zmax, x, y)
+					MinF32(zmin, x, y)
+					SignF32(s, x)
+					for i := range x {
+						a, b := x[i], y[i]
+						wantMax, wantMin := max(a, b), min(a, b)
+						if a != a || b != b {
+							wantMax, wantMin = float32(math.NaN()), float32(math.NaN())
+						}
+						// ±0 compare equal: either zero is a right answer.
+						if a == 0 && b == 0 {
+							wantMax, wantMin = zmax[i], zmin[i]
+						}
+						if !same(zmax[i], wantMax) || !same(zmin[i], wantMin) {
+							t.Fatalf("max/min(%g, %g) = %g, %g, want %g, %g", a, b, zmax[i], zmin[i], wantMax, wantMin)
+						}
+						wantSign := a
+						if a > 0 {
+							wantSign = 1
+						} else if a < 0 {
+							wantSign = -1
+						}
+						if !same(s[i], wantSign) {
+							t.Fatalf("sign(%g) = %g, want %g", a, s[i], wantSign)
+						}
+					}
+				})
+			})
+		}
+	}
+}

@@ -32,4 +32,38 @@ for name, ins in ops:
             out += loop(lambda r, off, ins=ins: f'\t{ins} Y{r}, Y15, Y{r}', False)  # s op x
         else:
             out += loop(lambda r, off, ins=ins: f'\t{ins} Y15, Y{r}, Y{r}', False)  # x op s
+
+# z = max(x, y) or min(x, y), a NaN in either giving NaN (as XLA does; the
+# instructions alone return their second operand then).
+for name, ins in (("max", "VMAXPS"), ("min", "VMINPS")):
+    out += [f'// func {name}VecAVX2(z, x, y *float32, n int)', f'TEXT ·{name}VecAVX2(SB), NOSPLIT, $0-32',
+            '\tMOVQ z+0(FP), DI', '\tMOVQ x+8(FP), SI', '\tMOVQ y+16(FP), DX', '\tMOVQ n+24(FP), CX',
+            'loop8:', '\tCMPQ CX, $8', '\tJL   done',
+            '\tVMOVUPS (SI), Y0', '\tVMOVUPS (DX), Y1',
+            f'\t{ins} Y1, Y0, Y2',          # Y2 = op(x, y)
+            '\tVADDPS Y1, Y0, Y3',           # x+y: NaN when either is
+            '\tVCMPPS $3, Y3, Y3, Y4',       # Y4: x+y is NaN...
+            '\tVCMPPS $3, Y0, Y0, Y5',       # ...but inf-inf is NaN too: keep only NaN inputs
+            '\tVCMPPS $3, Y1, Y1, Y6',
+            '\tVORPS Y5, Y6, Y5',
+            '\tVBLENDVPS Y5, Y3, Y2, Y2',
+            '\tVMOVUPS Y2, (DI)',
+            '\tADDQ $32, SI', '\tADDQ $32, DX', '\tADDQ $32, DI', '\tSUBQ $8, CX', '\tJMP  loop8',
+            'done:', '\tVZEROUPPER', '\tRET', '']
+
+# y = sign(x): 1 above 0, -1 below, x itself for ±0 and NaN.
+out += ['// func signAVX2(y, x *float32, n int)', 'TEXT ·signAVX2(SB), NOSPLIT, $0-24',
+        '\tMOVQ y+0(FP), DI', '\tMOVQ x+8(FP), SI', '\tMOVQ n+16(FP), CX',
+        '\tMOVL $0x3f800000, AX', '\tMOVL AX, X14', '\tVBROADCASTSS X14, Y14',   # 1
+        '\tMOVL $0xbf800000, AX', '\tMOVL AX, X13', '\tVBROADCASTSS X13, Y13',   # -1
+        '\tVXORPS Y12, Y12, Y12',                                                   # 0
+        'loop8:', '\tCMPQ CX, $8', '\tJL   done',
+        '\tVMOVUPS (SI), Y0',
+        '\tVCMPPS $0x1e, Y12, Y0, Y1',   # x > 0
+        '\tVCMPPS $0x11, Y12, Y0, Y2',   # x < 0
+        '\tVBLENDVPS Y1, Y14, Y0, Y0',
+        '\tVBLENDVPS Y2, Y13, Y0, Y0',
+        '\tVMOVUPS Y0, (DI)',
+        '\tADDQ $32, SI', '\tADDQ $32, DI', '\tSUBQ $8, CX', '\tJMP  loop8',
+        'done:', '\tVZEROUPPER', '\tRET', '']
 open('elementwise_amd64.s', 'w').write('\n'.join(out))
