@@ -276,8 +276,12 @@ func broadcastTile[T any](dst, src []T, t0, c, b int) {
 		v := src[(g/b)%c]
 		n := min(len(dst)-i, b-g%b)
 		d := dst[i : i+n]
-		for j := range d {
-			d[j] = v
+		if d32, ok := any(d).([]float32); ok && n >= 16 {
+			kernels.FillF32(d32, any(v).(float32))
+		} else {
+			for j := range d {
+				d[j] = v
+			}
 		}
 		i += n
 	}

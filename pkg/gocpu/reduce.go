@@ -82,6 +82,10 @@ func reduceT[T number](op backends.OpType, g reduceGroups, in, out int, pool *ke
 		init = 0
 		combine = func(acc, x []T, s int, run bool) {
 			if run {
+				if x32, ok := any(x).([]float32); ok && s == 1 && kernels.HasVectorArith() {
+					any(acc).([]float32)[0] += kernels.SumF32(x32)
+					return
+				}
 				var sum T
 				for i := 0; i < len(x); i += s {
 					sum += x[i]

@@ -125,3 +125,28 @@ func SignF32(y, x []float32) {
 		}
 	}
 }
+
+// SumF32 returns the sum of x (in an order of its own: eight lanes and four
+// accumulators on AVX2, so the last bits may differ from a loop's).
+func SumF32(x []float32) float32 {
+	var sum float32
+	done := 0
+	if curF32.Load() != genericF32 {
+		sum, done = sumArch(x)
+	}
+	for _, v := range x[done:] {
+		sum += v
+	}
+	return sum
+}
+
+// FillF32 sets every value of x to v, by doubling copies.
+func FillF32(x []float32, v float32) {
+	if len(x) == 0 {
+		return
+	}
+	x[0] = v
+	for k := 1; k < len(x); k *= 2 {
+		copy(x[k:], x[:k])
+	}
+}

@@ -100,3 +100,16 @@ func signArch(y, x []float32) int {
 	signAVX2(&y[0], &x[0], n)
 	return n
 }
+
+//go:noescape
+func sumAVX2(x *float32, n int) float32
+
+// sumArch sums the longest multiple of 32 of x; it returns the sum and how
+// many values it took.
+func sumArch(x []float32) (float32, int) {
+	n := len(x) &^ 31
+	if n == 0 || !hasAVX2FMA() {
+		return 0, 0
+	}
+	return sumAVX2(&x[0], n), n
+}

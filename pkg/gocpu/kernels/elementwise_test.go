@@ -142,3 +142,45 @@ func TestExtremeAndSignF32(t *testing.T) {
 		}
 	}
 }
+
+// TestSumAndFillF32: sums against float64 sums on both kernels and tail
+// lengths; fills of every length up to 70.
+func TestSumAndFillF32(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, generic := range kernelsUnderTest() {
+		for _, n := range []int{0, 1, 31, 32, 33, 100, 1000, 4099} {
+			withKernel(t, generic, func() {
+				x := make([]float32, n)
+				var want, scale float64
+				for i := range x {
+					x[i] = float32(r.NormFloat64())
+					want += float64(x[i])
+					scale += math.Abs(float64(x[i]))
+				}
+				if got := SumF32(x); math.Abs(float64(got)-want) > 1e-6*scale+1e-7 {
+					t.Fatalf("generic=%v n=%d: sum %g, want %g", generic, n, got, want)
+				}
+			})
+		}
+	}
+	for n := 0; n <= 70; n++ {
+		x := make([]float32, n+1)
+		x[n] = 7
+		FillF32(x[:n], 2.5)
+		for i := 0; i < n; i++ {
+			if x[i] != 2.5 {
+				t.Fatalf("fill of %d: x[%d] = %g", n, i, x[i])
+			}
+		}
+		if x[n] != 7 {
+			t.Fatalf("fill of %d wrote past the end", n)
+		}
+	}
+	for _, n := range []int{3, 64} {
+		x := make([]float32, n)
+		x[n/2] = float32(math.NaN())
+		if nan := SumF32(x); nan == nan {
+			t.Fatalf("sum of %d with a NaN = %g, want NaN", n, nan)
+		}
+	}
+}

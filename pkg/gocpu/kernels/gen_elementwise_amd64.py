@@ -66,4 +66,18 @@ out += ['// func signAVX2(y, x *float32, n int)', 'TEXT ·signAVX2(SB), NOSPLIT,
         '\tVMOVUPS Y0, (DI)',
         '\tADDQ $32, SI', '\tADDQ $32, DI', '\tSUBQ $8, CX', '\tJMP  loop8',
         'done:', '\tVZEROUPPER', '\tRET', '']
+
+# sum of n (a multiple of 32) values, four accumulators, then horizontal.
+out += ['// func sumAVX2(x *float32, n int) float32', 'TEXT ·sumAVX2(SB), NOSPLIT, $0-20',
+        '\tMOVQ x+0(FP), SI', '\tMOVQ n+8(FP), CX',
+        '\tVXORPS Y0, Y0, Y0', '\tVXORPS Y1, Y1, Y1', '\tVXORPS Y2, Y2, Y2', '\tVXORPS Y3, Y3, Y3',
+        'loop32:', '\tCMPQ CX, $32', '\tJL   done',
+        '\tVADDPS 0(SI), Y0, Y0', '\tVADDPS 32(SI), Y1, Y1', '\tVADDPS 64(SI), Y2, Y2', '\tVADDPS 96(SI), Y3, Y3',
+        '\tADDQ $128, SI', '\tSUBQ $32, CX', '\tJMP  loop32',
+        'done:',
+        '\tVADDPS Y1, Y0, Y0', '\tVADDPS Y3, Y2, Y2', '\tVADDPS Y2, Y0, Y0',
+        '\tVEXTRACTF128 $1, Y0, X1', '\tVADDPS X1, X0, X0',
+        '\tVMOVHLPS X0, X1, X1', '\tVADDPS X1, X0, X0',
+        '\tVPSHUFD $1, X0, X1', '\tVADDSS X1, X0, X0',
+        '\tVMOVSS X0, ret+16(FP)', '\tVZEROUPPER', '\tRET', '']
 open('elementwise_amd64.s', 'w').write('\n'.join(out))
