@@ -147,37 +147,56 @@ func reduceArg2D[T float](pool *kernels.Pool, p plane2D, isMax bool, x, z []T, a
 }
 
 func reduceArg2DPlanes[T float](p plane2D, isMax bool, x, z []T, arg []int32, lo, hi int) {
+	// Separable: the extreme of each row's window first (value and column),
+	// then of the rows' results, which is the extreme of the window, first
+	// in row-major order, as SelectAndScatter picks it. A NaN wins.
+	hv := make([]T, p.h*p.ow)
+	hc := make([]int32, p.h*p.ow)
+	better := func(v, best T) bool {
+		if isMax {
+			return v > best
+		}
+		return v < best
+	}
 	for pl := lo; pl < hi; pl++ {
 		xs, zs := x[pl*p.h*p.w:(pl+1)*p.h*p.w], z[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow]
 		as := arg[pl*p.oh*p.ow : (pl+1)*p.oh*p.ow]
+		for y := 0; y < p.h; y++ {
+			row := xs[y*p.w : (y+1)*p.w]
+			rv, rc := hv[y*p.ow:(y+1)*p.ow], hc[y*p.ow:(y+1)*p.ow]
+			for ox := range rv {
+				x0 := ox*p.sw - p.pw
+				x1 := min(x0+p.kw, p.w)
+				x0 = max(x0, 0)
+				if x0 >= x1 {
+					rv[ox], rc[ox] = extreme[T](isMax), -1
+					continue
+				}
+				best, at := row[x0], x0
+				for c := x0 + 1; c < x1 && best == best; c++ {
+					if v := row[c]; better(v, best) || v != v {
+						best, at = v, c
+					}
+				}
+				rv[ox], rc[ox] = best, int32(at)
+			}
+		}
 		for oy := 0; oy < p.oh; oy++ {
 			y0 := oy*p.sh - p.ph
 			y1 := min(y0+p.kh, p.h)
 			y0 = max(y0, 0)
 			zrow, arow := zs[oy*p.ow:(oy+1)*p.ow], as[oy*p.ow:(oy+1)*p.ow]
 			for ox := range zrow {
-				x0 := ox*p.sw - p.pw
-				x1 := min(x0+p.kw, p.w)
-				x0 = max(x0, 0)
-				if y0 >= y1 || x0 >= x1 { // all padding
-					zrow[ox], arow[ox] = extreme[T](isMax), -1
-					continue
-				}
-				best, at := xs[y0*p.w+x0], int32(y0*p.w+x0)
-				nan := best != best
-				for y := y0; y < y1 && !nan; y++ {
-					row := xs[y*p.w+x0 : y*p.w+x1]
-					for i, v := range row {
-						better := v > best
-						if !isMax {
-							better = v < best
-						}
-						if better || v != v {
-							best, at = v, int32(y*p.w+x0+i)
-							if v != v {
-								nan = true
-								break
-							}
+				best, at := extreme[T](isMax), int32(-1)
+				for y := y0; y < y1; y++ {
+					v, c := hv[y*p.ow+ox], hc[y*p.ow+ox]
+					if c < 0 {
+						continue
+					}
+					if at < 0 || better(v, best) || v != v {
+						best, at = v, int32(y*p.w)+c
+						if v != v {
+							break
 						}
 					}
 				}
