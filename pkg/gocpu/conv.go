@@ -254,24 +254,24 @@ type tapGroup struct {
 	subAt     int         // where its sub-kernel starts in the temp
 }
 
-// tapGroups groups the output positions by the taps they use (all taps but
-// the holes), or returns nil when every position uses every tap.
+// tapGroups groups the output positions by the kernel taps that read
+// values (not holes of a dilated input, not padding). It returns nil when
+// that would not save at least a quarter of the products' work and the
+// input is not dilated: then every position takes every tap.
 func tapGroups(cp *convPlan, hole []bool) []*tapGroup {
 	P := cp.positions
 	anyHole := false
 	for _, h := range hole {
 		anyHole = anyHole || h
 	}
-	if !anyHole {
-		return nil
-	}
 	byKey := map[string]*tapGroup{}
 	var groups []*tapGroup
 	key := make([]byte, cp.ks)
+	work := 0
 	for op := 0; op < P; op++ {
 		for kp := range key {
 			key[kp] = '1'
-			if hole[kp*P+op] {
+			if cp.table[kp*P+op] < 0 {
 				key[kp] = '0'
 			}
 		}
@@ -287,6 +287,17 @@ func tapGroups(cp *convPlan, hole []bool) []*tapGroup {
 			groups = append(groups, g)
 		}
 		g.positions = append(g.positions, int32(op))
+		work += len(g.taps)
+	}
+	if !anyHole && 4*work > 3*cp.ks*P {
+		return nil
+	}
+	// A group whose taps all read padding computes zeros: it keeps one tap
+	// (reading padding, so zero) for the product's sake.
+	for _, g := range groups {
+		if len(g.taps) == 0 {
+			g.taps = []int{0}
+		}
 	}
 	sub := 0
 	for _, g := range groups {

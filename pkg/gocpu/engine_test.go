@@ -88,3 +88,5 @@ func benchStep(b *testing.B, model nn.Layer, n, c, hw int) {
 
 func BenchmarkEngineLeNetStep(b *testing.B)    { benchStep(b, models.LeNet(), 100, 1, 28) }
 func BenchmarkEngineTrashNetStep(b *testing.B) { benchStep(b, models.TrashNet(), 100, 3, 32) }
+
+func BenchmarkEngineResNet18Step(b *testing.B) { benchStep(b, models.ResNet18(3), 128, 3, 32) }

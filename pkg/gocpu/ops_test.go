@@ -174,6 +174,9 @@ func TestConvAgainstLoops(t *testing.T) {
 	fast, _ := newEngines(t)
 	cases := []struct{ n, c, h, w, o, k, stride, pad, dil int }{
 		{2, 3, 7, 6, 4, 3, 2, 1, 1}, {1, 1, 5, 5, 1, 1, 1, 0, 1}, {3, 2, 9, 9, 3, 5, 3, 2, 1}, {1, 4, 4, 4, 2, 4, 1, 0, 1},
+		// Inputs smaller than the kernel's reach (ResNet-18's last stages):
+		// taps that read only padding are left out.
+		{2, 3, 2, 2, 4, 3, 1, 1, 1}, {3, 5, 1, 1, 3, 3, 1, 1, 1}, {1, 2, 3, 2, 2, 3, 1, 1, 1},
 		// Input dilation: a strided convolution's input gradient.
 		{2, 4, 5, 6, 3, 3, 1, 2, 2}, {1, 2, 4, 3, 2, 4, 1, 3, 3}, {3, 3, 8, 8, 5, 3, 2, 1, 2},
 	}
