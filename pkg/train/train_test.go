@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
@@ -308,5 +309,20 @@ func TestHistoryWithoutTestLoaderSaves(t *testing.T) {
 	}
 	if got := h2.Last(); !math.IsNaN(got.TestAcc) || got.TrainAcc != h.Last().TrainAcc {
 		t.Errorf("history after load %+v, want %+v", got, h.Last())
+	}
+}
+
+func TestThroughput(t *testing.T) {
+	tr := train.NewTrainer(backend(), models.LeNet(), train.SGD{LR: 0.1}, 1)
+	x, y := data.RandomBatch(8, 1, 28, 28, 10, 1)
+	ips, err := tr.Throughput(x, y, 2)
+	if err != nil || ips <= 0 {
+		t.Fatalf("Throughput = %v, %v; want a positive rate", ips, err)
+	}
+	if _, err := tr.Throughput(x, y, 0); err == nil {
+		t.Fatal("Throughput over 0 steps: no error")
+	}
+	if got := train.EpochTime(50000, 100); got != 500*time.Second {
+		t.Fatalf("EpochTime(50000, 100) = %v, want 8m20s", got)
 	}
 }
