@@ -19,7 +19,7 @@ type float interface{ ~float32 | ~float64 }
 
 // parallelMin is the fewest elements worth a chunk of their own on another
 // worker: below it the goroutine hand-off costs more than it saves.
-const parallelMin = 1 << 15
+const parallelMin = 1 << 17
 
 // forChunks runs fn over [0,n) in chunks on the pool (or at once when small).
 func forChunks(pool *kernels.Pool, n int, fn func(lo, hi int)) {
