@@ -45,7 +45,9 @@ var expectations = map[string]Expect{
 	"04_resnet_cifar10": {
 		Text: []string{`^juanji \| mode: (full|quick)`, `\| device: (cuda:\d|cpu)`, `shape of images: \[100 3 32 32\], shape of labels: \[100\]`,
 			`^\[4 3 6 6\]$`, `^\[4 6 3 3\]$`, `^\[4 10\]$`, `parameters: 133514`, `^第1轮 训练集正确率:`,
-			`last epoch test accuracy: document`, `ResNet-18 parameters: 11\d{6}`, `labels: `},
+			`last epoch test accuracy: document`, `ResNet-18 parameters: 11\d{6}`, `labels: `,
+			`^TrashNet trains at \d+ images/s on .*one CIFAR-10 epoch \(50,000 images\) takes about`,
+			`^ResNet-18 trains at \d+ images/s on .*one CIFAR-10 epoch \(50,000 images\) takes about`},
 		Images: 2,
 	},
 }
