@@ -263,18 +263,28 @@ func TestNaNPropagates(t *testing.T) {
 	compareTensors(t, run(fast), run(ref), 0)
 }
 
-// TestConcurrentExecutions: several goroutines running one executable get
-// the answers they get alone.
+// TestConcurrentExecutions: several goroutines running two executables at
+// once get the answers each gets alone.
 func TestConcurrentExecutions(t *testing.T) {
 	fast, _ := newEngines(t)
-	exec := graph.MustNewExec(fast, func(x, y *graph.Node) *graph.Node {
-		return graph.ReduceSum(graph.Logistic(graph.Dot(x, y)), -1)
-	})
+	execs := []*graph.Exec{
+		graph.MustNewExec(fast, func(x, y *graph.Node) *graph.Node {
+			return graph.ReduceSum(graph.Logistic(graph.Dot(x, y)), -1)
+		}),
+		graph.MustNewExec(fast, func(x, y *graph.Node) *graph.Node {
+			return graph.ReduceMax(graph.Sub(graph.Dot(x, y), graph.MulScalar(graph.Dot(x, y), 0.5)), -1)
+		}),
+	}
 	inputs := make([][2]*tensors.Tensor, 8)
-	want := make([][]float32, len(inputs))
+	want := make([][][]float32, len(execs))
+	for e := range execs {
+		want[e] = make([][]float32, len(inputs))
+	}
 	for i := range inputs {
 		inputs[i] = [2]*tensors.Tensor{randomTensor(dtypes.Float32, uint64(i), 40, 30), randomTensor(dtypes.Float32, uint64(i+100), 30, 20)}
-		want[i] = tensors.MustCopyFlatData[float32](exec.MustExec(inputs[i][0], inputs[i][1])[0])
+		for e, exec := range execs {
+			want[e][i] = tensors.MustCopyFlatData[float32](exec.MustExec(inputs[i][0], inputs[i][1])[0])
+		}
 	}
 	var wg sync.WaitGroup
 	errs := make(chan string, 64)
@@ -283,11 +293,11 @@ func TestConcurrentExecutions(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for rep := 0; rep < 10; rep++ {
-				i := (g + rep) % len(inputs)
-				got := tensors.MustCopyFlatData[float32](exec.MustExec(inputs[i][0], inputs[i][1])[0])
+				i, e := (g+rep)%len(inputs), (g+rep)%len(execs)
+				got := tensors.MustCopyFlatData[float32](execs[e].MustExec(inputs[i][0], inputs[i][1])[0])
 				for j := range got {
-					if got[j] != want[i][j] {
-						errs <- fmt.Sprintf("input %d element %d: %v, want %v", i, j, got[j], want[i][j])
+					if got[j] != want[e][i][j] {
+						errs <- fmt.Sprintf("executable %d, input %d, element %d: %v, want %v", e, i, j, got[j], want[e][i][j])
 						return
 					}
 				}
