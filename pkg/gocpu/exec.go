@@ -119,6 +119,13 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 	// Outputs: copied into the donated inputs of the same shape where there
 	// are some (all reads are done by now), else into new buffers.
 	used := make([]bool, len(inputs))
+	for _, sl := range e.outputSlots {
+		// An output that is an input itself reads that input's buffer: it
+		// must not be overwritten by another output first.
+		if s := e.plan.slots[sl]; s.kind == slotInput {
+			used[s.param] = true
+		}
+	}
 	outs := make([]backends.Buffer, len(e.outputSlots))
 	for o, sl := range e.outputSlots {
 		var buf backends.Buffer

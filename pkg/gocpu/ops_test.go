@@ -439,3 +439,39 @@ func TestConvKernelGradientAgainstLoops(t *testing.T) {
 		}
 	}
 }
+
+// TestDonatedInputPassedThrough: an input that is also returned as is keeps
+// its values when another output of its shape could be written into it.
+func TestDonatedInputPassedThrough(t *testing.T) {
+	fast, _ := newEngines(t)
+	b := fast.Builder("passthrough")
+	x, err := b.Parameter("x", shapes.Make(dtypes.Float32, 4), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := b.Neg(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, err := b.Compile([]backends.Op{y, x}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := fast.BufferFromFlatData(0, []float32{1, 2, 3, 4}, shapes.Make(dtypes.Float32, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := exec.Execute([]backends.Buffer{in}, []bool{true}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := [2][]float32{make([]float32, 4), make([]float32, 4)}
+	for i := range outs {
+		if err := fast.BufferToFlatData(outs[i], got[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fmt.Sprint(got) != "[[-1 -2 -3 -4] [1 2 3 4]]" {
+		t.Fatalf("outputs %v, want [[-1 -2 -3 -4] [1 2 3 4]]", got)
+	}
+}
