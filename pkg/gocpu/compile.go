@@ -65,6 +65,13 @@ func compile(b *Builder, outputs []*node) (*Executable, error) {
 		for _, in := range n.inputs {
 			mark(in)
 		}
+		if n.call != nil {
+			// A call runs once for all its results, at the last: each
+			// needs its place, even one that nothing reads.
+			for _, r := range n.call.results {
+				mark(r)
+			}
+		}
 	}
 	for _, o := range outputs {
 		mark(o)

@@ -173,6 +173,11 @@ func fuse(order []*node, outputs []*node) []*node {
 		for _, in := range n.inputs {
 			mark(in)
 		}
+		if n.call != nil { // a call's results live together (see compile)
+			for _, r := range n.call.results {
+				mark(r)
+			}
+		}
 	}
 	for _, o := range outputs {
 		mark(o)
