@@ -48,13 +48,25 @@
 //     kernels), is a product per group of batch items:
 //     out[o][p] = Σ_k W[o][k]·cols[k][p], where cols is gathered from the
 //     input through a table of offsets made at compile time and stored as
-//     runs, so stride-1 windows copy whole rows. When the kernel is larger
-//     than its output (a kernel's gradient) the columns are gathered
-//     transposed, whose runs are the long ones. Groups of items share one
+//     runs. Stride-1 2D convolutions gather "wide" rows instead: each input
+//     channel is copied once into a zero-padded plane, a tap's columns are
+//     then one run of it, and the product covers the padded width (the extra
+//     columns are dropped). When the kernel is larger than its output (a
+//     kernel's gradient) the columns are gathered transposed, whose runs are
+//     the long ones. Output positions are grouped by the taps that read
+//     values when the input is dilated (a strided convolution's input
+//     gradient: the holes are never multiplied) or when most taps read
+//     padding (ResNet-18's 1×1 and 2×2 stages). Groups of items share one
 //     product, so the kernel is packed once for all of them, and groups run
 //     on the workers in parallel.
 //   - ReduceWindow (pooling) and SelectAndScatter (max pooling's gradient)
-//     walk window tables made at compile time over the windowed axes only.
+//     are direct loops over planes when the windows are on the last two
+//     axes (window tables made at compile time otherwise). A max pooling
+//     and the SelectAndScatter of its gradient over the same operand are
+//     paired: the pooling records where each maximum was (separably: rows'
+//     extremes, then columns'), and the gradient scatters without searching.
+//   - Float32 element-wise arithmetic, max, min, sign, sigmoid and sums run
+//     eight values per instruction on AVX2 (kernels), in fused tiles too.
 //
 // The engine lists ConvGeneral, Reverse, Pad, ReduceWindow and
 // SelectAndScatter in its capabilities (simplego lacks them), so pkg/nn
