@@ -529,11 +529,26 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 			} else {
 				fill(0, total)
 			}
+			pb := prods[w*cp.outCh*chunk*P : w*cp.outCh*chunk*P+cp.outCh*row]
+			if cp.transposed {
+				// The columns are [row][K]: multiply them as the left operand,
+				// read in place, out^T = colsᵀ·Wᵀ, so that only the (smaller)
+				// kernel is packed; then put the product back in [O][P] order.
+				gemm(row, cp.outCh, K, cb, 0, ws, 1, K, pb, 0)
+				for j := 0; j < n; j++ {
+					for o := 0; o < cp.outCh; o++ {
+						d := dst[((b0+j)*cp.outCh+o)*P : ((b0+j)*cp.outCh+o+1)*P]
+						for q := range d {
+							d[q] = pb[(j*P+q)*cp.outCh+o]
+						}
+					}
+				}
+				return
+			}
 			if n == 1 {
 				gemm(cp.outCh, P, K, ws, 0, cb, bRow, bCol, dst, b0*cp.outCh*P)
 				return
 			}
-			pb := prods[w*cp.outCh*chunk*P : w*cp.outCh*chunk*P+cp.outCh*row]
 			gemm(cp.outCh, row, K, ws, 0, cb, bRow, bCol, pb, 0)
 			for j := 0; j < n; j++ {
 				for o := 0; o < cp.outCh; o++ {
