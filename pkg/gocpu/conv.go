@@ -191,6 +191,7 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		for i, ax := range kOrder {
 			l.dims[i], l.strides[i] = ker.Dimensions[ax], kStrides[ax]
 		}
+		l.dense = rowMajorStrides(l.dims)
 		cp.kernelCopy = &l
 		cp.kernelTemp = p.addTemp(n.shape.DType, ker.Size())
 	}
@@ -204,6 +205,7 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		for i, ax := range oOrder {
 			l.dims[i], l.strides[i] = outDims[ax], oStrides[ax]
 		}
+		l.dense = rowMajorStrides(l.dims)
 		cp.outCopy = &l
 		cp.outTemp = p.addTemp(n.shape.DType, n.shape.Size())
 	}
@@ -395,7 +397,7 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 		if cp.kernelCopy != nil {
 			t := st.temps[cp.kernelTemp].([]T)
 			l := cp.kernelCopy
-			copyND(t, 0, rowMajorStrides(l.dims), ws, 0, l.strides, l.dims)
+			copyND(t, 0, l.dense, ws, 0, l.strides, l.dims)
 			ws = t
 		}
 		dst := zs
@@ -578,7 +580,7 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 		}
 		if cp.outCopy != nil {
 			l := cp.outCopy
-			copyND(zs, 0, l.strides, dst, 0, rowMajorStrides(l.dims), l.dims)
+			copyND(zs, 0, l.strides, dst, 0, l.dense, l.dims)
 		}
 	}
 }

@@ -14,6 +14,7 @@ type matView struct {
 	batch, row, col int
 	copyDims        []int // non-nil: first copy the operand with copyStrides into [B, R, C]
 	copyStrides     []int
+	copyDense       []int // the row-major strides of copyDims
 	temp            int
 }
 
@@ -58,6 +59,7 @@ func viewOf(dims, batch, rows, cols []int, p *plan, dtype dtypes.DType) (v matVi
 	for i, a := range order {
 		v.copyDims[i], v.copyStrides[i] = dims[a], strides[a]
 	}
+	v.copyDense = rowMajorStrides(v.copyDims)
 	v.batch, v.row, v.col = r*c, c, 1
 	v.temp = p.addTemp(dtype, b*r*c)
 	return v, b, r, c
@@ -117,7 +119,7 @@ func dotT[T float](lhs, rhs, out int, lv, rv matView, batch, m, k, n int, pool *
 			return x
 		}
 		t := st.temps[v.temp].([]T)
-		parallelCopy(pool, t, 0, rowMajorStrides(v.copyDims), x, 0, v.copyStrides, v.copyDims)
+		parallelCopy(pool, t, 0, v.copyDense, x, 0, v.copyStrides, v.copyDims)
 		return t
 	}
 	return func(st *state) {

@@ -15,6 +15,7 @@ type layout struct {
 	dims    []int
 	strides []int
 	offset  int
+	dense   []int // the row-major strides of dims, where a copy needs them
 }
 
 // simplify drops axes of size 1 and merges neighbours that walk memory as
