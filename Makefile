@@ -51,6 +51,8 @@ vet:
 
 go-test:
 	go test -short ./...
+	@# The engine once more on its pure-Go kernels, as on CPUs without AVX2:
+	JUANJI_GEMM=generic go test -short -count=1 ./pkg/gocpu/...
 	@# The fault-injection suite's summary (hidden above when it passes):
 	@set -o pipefail; go test -short -v ./internal/faults | grep -E '^(faults|security):'
 
