@@ -221,6 +221,12 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 	cp.chunk = (256 + rowLen - 1) / rowLen
 	cp.chunk = min(cp.chunk, max(1, (8<<20)/max(colsPerItem, 1)), (cp.batch+cp.workers-1)/cp.workers)
 	cp.chunk = max(cp.chunk, 1)
+	if chunks := (cp.batch + cp.chunk - 1) / cp.chunk; chunks > 1 && cp.workers > 1 {
+		// As many chunks on every worker: 64 items in chunks of 29 would
+		// leave one worker 58 items and the other 6.
+		chunks = (chunks + cp.workers - 1) / cp.workers * cp.workers
+		cp.chunk = (cp.batch + chunks - 1) / chunks
+	}
 	cp.colsTemp = p.addTemp(n.shape.DType, cp.workers*colsPerItem*cp.chunk)
 	if cp.groups != nil {
 		size := 0

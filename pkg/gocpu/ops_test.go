@@ -83,6 +83,7 @@ func opCases() []opCase {
 		}},
 		{"reduce-sum-axes-0-2", [][]int{{5, 3, 7}}, func(x []*graph.Node) *graph.Node { return graph.ReduceSum(x[0], 0, 2) }},
 		{"reduce-sum-batch-parallel", [][]int{{40, 8, 16, 16}}, func(x []*graph.Node) *graph.Node { return graph.ReduceSum(x[0], 0, 2, 3) }},
+		{"reduce-sum-runs-of-17", [][]int{{30, 4, 17}}, func(x []*graph.Node) *graph.Node { return graph.ReduceSum(x[0], 0, 2) }},
 		{"reduce-max-batch-parallel", [][]int{{41, 8, 16, 16}}, func(x []*graph.Node) *graph.Node { return graph.ReduceMax(x[0], 0, 2) }},
 		{"reduce-max-last", [][]int{{4, 1, 9}}, func(x []*graph.Node) *graph.Node { return graph.ReduceMax(x[0], -1) }},
 		{"reduce-all", [][]int{{3, 4, 5}}, func(x []*graph.Node) *graph.Node { return graph.ReduceAllSum(x[0]) }},

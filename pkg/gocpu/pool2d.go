@@ -1,6 +1,9 @@
 package gocpu
 
 import (
+	"math"
+	"sync"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/juanji/juanji/pkg/gocpu/kernels"
 )
@@ -147,6 +150,10 @@ func reduceArg2D[T float](pool *kernels.Pool, p plane2D, isMax bool, x, z []T, a
 }
 
 func reduceArg2DPlanes[T float](p plane2D, isMax bool, x, z []T, arg []int32, lo, hi int) {
+	if x32, ok := any(x).([]float32); ok {
+		reduceArgKeys(p, isMax, x32, any(z).([]float32), arg, lo, hi)
+		return
+	}
 	// Separable: the extreme of each row's window first (value and column),
 	// then of the rows' results, which is the extreme of the window, first
 	// in row-major order, as SelectAndScatter picks it. A NaN wins.
@@ -221,5 +228,150 @@ func scatterArg2DPlanes[T float](p plane2D, s, z []T, arg []int32, lo, hi int) {
 				zs[a] += v
 			}
 		}
+	}
+}
+
+// orderKey maps a float32 to an int32 that compares as the value does for
+// the extreme pooling looks for (reversed for a minimum), with -0 equal to
+// +0 and every NaN above everything (a NaN wins, the first one). Integer
+// comparisons then compile to conditional moves instead of branches, which
+// random data mispredicts half of the time.
+func orderKey(v float32, isMax bool) int32 {
+	k := int32(math.Float32bits(v))
+	neg := k >> 31
+	mag := k & 0x7fffffff
+	key := (mag ^ neg) - neg
+	if !isMax {
+		key = -key
+	}
+	if mag > 0x7f800000 {
+		key = math.MaxInt32
+	}
+	return key
+}
+
+// keyScratch holds reduceArgKeys' per-call buffers.
+var keyScratch = sync.Pool{New: func() any { return new([]int32) }}
+
+// reduceArgKeys is reduceArg2DPlanes for float32 on order keys: each plane
+// is turned into keys once; the row pass keeps, per output column, the
+// best key of its row window and where it is; the column pass does the
+// same over the rows of the window. Ties keep the first (row-major), as
+// SelectAndScatter does.
+func reduceArgKeys(p plane2D, isMax bool, x, z []float32, arg []int32, lo, hi int) {
+	need := p.h*p.w + 2*p.h*p.ow + 2*p.ow
+	bp := keyScratch.Get().(*[]int32)
+	if cap(*bp) < need {
+		*bp = make([]int32, need)
+	}
+	buf := (*bp)[:need]
+	keys := buf[:p.h*p.w]
+	hk := buf[p.h*p.w : p.h*p.w+p.h*p.ow]
+	hc := buf[p.h*p.w+p.h*p.ow : p.h*p.w+2*p.h*p.ow]
+	bk := buf[p.h*p.w+2*p.h*p.ow : p.h*p.w+2*p.h*p.ow+p.ow]
+	ba := buf[p.h*p.w+2*p.h*p.ow+p.ow:]
+	for pl := lo; pl < hi; pl++ {
+		xs := x[pl*p.h*p.w : (pl+1)*p.h*p.w]
+		for i, v := range xs {
+			keys[i] = orderKey(v, isMax)
+		}
+		for y := 0; y < p.h; y++ {
+			rowKeys(p, keys[y*p.w:(y+1)*p.w], hk[y*p.ow:(y+1)*p.ow], hc[y*p.ow:(y+1)*p.ow])
+		}
+		zs, as := z[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow], arg[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow]
+		for oy := 0; oy < p.oh; oy++ {
+			y0 := oy*p.sh - p.ph
+			y1 := min(y0+p.kh, p.h)
+			y0 = max(y0, 0)
+			zr, ar := zs[oy*p.ow:(oy+1)*p.ow], as[oy*p.ow:(oy+1)*p.ow]
+			if y0 >= y1 { // the window reads only padding
+				for i := range zr {
+					zr[i], ar[i] = extreme[float32](isMax), -1
+				}
+				continue
+			}
+			k0, c0 := hk[y0*p.ow:(y0+1)*p.ow], hc[y0*p.ow:(y0+1)*p.ow]
+			base := int32(y0 * p.w)
+			for i := range bk {
+				bk[i], ba[i] = k0[i], base+c0[i]
+			}
+			for y := y0 + 1; y < y1; y++ {
+				k1, c1 := hk[y*p.ow:(y+1)*p.ow], hc[y*p.ow:(y+1)*p.ow]
+				k1, c1 = k1[:len(bk)], c1[:len(bk)]
+				base := int32(y * p.w)
+				for i := range bk {
+					b, a := bk[i], ba[i]
+					k, c := k1[i], base+c1[i]
+					if k > b {
+						b = k
+						a = c
+					}
+					bk[i], ba[i] = b, a
+				}
+			}
+			for i, a := range ba {
+				if bk[i] == math.MinInt32 { // every row of the window is padding there
+					zr[i], ar[i] = extreme[float32](isMax), -1
+					continue
+				}
+				zr[i], ar[i] = xs[a], a
+			}
+		}
+	}
+	keyScratch.Put(bp)
+}
+
+// rowKeys finds, for each output column of one row, the best key of its
+// window and its column (-1 when the window reads only padding). The 3-wide,
+// stride-1, pad-1 window of TrashNet and GoogLeNet has its own loop.
+func rowKeys(p plane2D, kr, ok, oc []int32) {
+	w := p.w
+	if p.kw == 3 && p.sw == 1 && p.pw == 1 && w >= 3 && p.ow == w {
+		b, c := kr[0], int32(0)
+		if k := kr[1]; k > b {
+			b = k
+			c = 1
+		}
+		ok[0], oc[0] = b, c
+		for x := 1; x < w-1; x++ {
+			r := kr[x-1 : x+2 : x+2]
+			b, c := r[0], int32(x-1)
+			k1, k2 := r[1], r[2]
+			if k1 > b {
+				b = k1
+				c = int32(x)
+			}
+			if k2 > b {
+				b = k2
+				c = int32(x + 1)
+			}
+			ok[x], oc[x] = b, c
+		}
+		b, c = kr[w-2], int32(w-2)
+		if k := kr[w-1]; k > b {
+			b = k
+			c = int32(w - 1)
+		}
+		ok[w-1], oc[w-1] = b, c
+		return
+	}
+	for ox := range ok {
+		x0 := ox*p.sw - p.pw
+		x1 := min(x0+p.kw, w)
+		x0 = max(x0, 0)
+		if x0 >= x1 {
+			ok[ox], oc[ox] = math.MinInt32, -1
+			continue
+		}
+		b, c := kr[x0], int32(x0)
+		for i := x0 + 1; i < x1; i++ {
+			k := kr[i]
+			ci := int32(i)
+			if k > b {
+				b = k
+				c = ci
+			}
+		}
+		ok[ox], oc[ox] = b, c
 	}
 }

@@ -2,6 +2,7 @@ package gocpu
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -74,6 +75,56 @@ func TestPlane2DMatchesWindowTables(t *testing.T) {
 				for i := range as {
 					if as[i] != ws[i] {
 						t.Fatalf("scatter by arguments: element %d: %v, want %v", i, as[i], ws[i])
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestPoolingKeysMatchComparisons: float32 pooling with arguments, which
+// compares integer order keys, picks the same value and the same position
+// as the float64 loops that compare floats, on ties, signed zeros, NaNs and
+// infinities, and on windows that read only padding.
+func TestPoolingKeysMatchComparisons(t *testing.T) {
+	cases := []struct{ h, w, k, s, p int }{
+		{32, 32, 3, 1, 1}, {7, 5, 3, 2, 1}, {28, 28, 2, 2, 0}, {4, 4, 4, 1, 2}, {3, 3, 1, 1, 1}, {1, 1, 1, 1, 0}, {6, 9, 3, 2, 0},
+	}
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	special := []float32{0, negZero, nan, inf, -inf, 1, -1, 2}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, c := range cases {
+		for _, isMax := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%dx%d/k%d/s%d/p%d/max=%v", c.h, c.w, c.k, c.s, c.p, isMax), func(t *testing.T) {
+				in := []int{2, 3, c.h, c.w}
+				oh, ow := (c.h+2*c.p-c.k)/c.s+1, (c.w+2*c.p-c.k)/c.s+1
+				out := []int{2, 3, oh, ow}
+				w := windowSpec{reduction: backends.ReduceOpMax, dims: []int{1, 1, c.k, c.k}, strides: []int{1, 1, c.s, c.s},
+					paddings: [][2]int{{0, 0}, {0, 0}, {c.p, c.p}, {c.p, c.p}}}
+				p, ok := plane2DFor(in, out, w)
+				if !ok {
+					t.Fatal("not a 2D walk")
+				}
+				x32 := make([]float32, 2*3*c.h*c.w)
+				x64 := make([]float64, len(x32))
+				for i := range x32 {
+					if r.IntN(4) == 0 {
+						x32[i] = special[r.IntN(len(special))]
+					} else {
+						x32[i] = float32(r.IntN(3)) // ties
+					}
+					x64[i] = float64(x32[i])
+				}
+				z32, a32 := make([]float32, 2*3*oh*ow), make([]int32, 2*3*oh*ow)
+				z64, a64 := make([]float64, len(z32)), make([]int32, len(z32))
+				reduceArg2D(kernels.NewPool(2), p, isMax, x32, z32, a32)
+				reduceArg2D(nil, p, isMax, x64, z64, a64)
+				for i := range z32 {
+					same := math.Float64bits(float64(z32[i])) == math.Float64bits(z64[i]) || (z32[i] != z32[i] && z64[i] != z64[i])
+					if a32[i] != a64[i] || !same {
+						t.Fatalf("output %d: float32 keys took %v at %d, float64 comparisons %v at %d", i, z32[i], a32[i], z64[i], a64[i])
 					}
 				}
 			})

@@ -150,6 +150,15 @@ func reduceT[T number](op backends.OpType, g reduceGroups, in, out int, pool *ke
 			// Kept axis, then a reduced one (pooling windows as axes): one
 			// loop nest, no call per short run.
 			m, is, os, r, rs := g.sizes[gi], g.inStrides[gi], g.outStrides[gi], g.sizes[last], g.inStrides[last]
+			if x32, ok := any(x).([]float32); ok && rs == 1 && r >= 16 && kernels.HasVectorArith() {
+				// Contiguous runs (N,C,H,W reduced over N,H,W: batch norm's
+				// statistics): vector sums, not one long dependency chain.
+				z32 := any(z).([]float32)
+				for i := 0; i < m; i++ {
+					z32[outOff+i*os] += kernels.SumF32(x32[inOff+i*is : inOff+i*is+r])
+				}
+				return
+			}
 			for i := 0; i < m; i++ {
 				var sum T
 				base := inOff + i*is
