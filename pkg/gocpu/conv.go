@@ -303,13 +303,9 @@ func tapGroups(cp *convPlan, hole []bool) []*tapGroup {
 	if !anyHole && 5*work > 2*cp.ks*P {
 		return nil
 	}
-	// A group whose taps all read padding computes zeros: it keeps one tap
-	// (reading padding, so zero) for the product's sake.
-	for _, g := range groups {
-		if len(g.taps) == 0 {
-			g.taps = []int{0}
-		}
-	}
+	// A group whose taps all read padding or holes (3/4 of the input
+	// gradient of a 1×1 stride-2 convolution) has no product: its outputs
+	// are zeros.
 	sub := 0
 	for _, g := range groups {
 		col := make([]int32, len(g.positions))
@@ -325,10 +321,11 @@ func tapGroups(cp *convPlan, hole []bool) []*tapGroup {
 	return groups
 }
 
-// segment is a run of a gather table: n values to dst from src onwards
-// (consecutive), or n zeros when src is -1. Stride-1 convolutions gather
-// whole image rows this way, as copies.
-type segment struct{ dst, src, n int32 }
+// segment is a run of a gather table: n values to dst from src onwards,
+// step apart (1: consecutive), or n zeros when src is -1. Stride-1
+// convolutions gather whole image rows this way, as copies; strided ones
+// gather every step-th value of a row.
+type segment struct{ dst, src, n, step int32 }
 
 // runs encodes a table of offsets (-1: zero) as segments.
 func runs(table []int32) []segment {
@@ -336,7 +333,15 @@ func runs(table []int32) []segment {
 	for i, off := range table {
 		if k := len(segs) - 1; k >= 0 {
 			s := &segs[k]
-			if (off < 0 && s.src < 0) || (off >= 0 && s.src >= 0 && off == s.src+s.n) {
+			switch {
+			case off < 0 && s.src < 0:
+				s.n++
+				continue
+			case off >= 0 && s.src >= 0 && s.n == 1 && off > s.src:
+				s.step = off - s.src
+				s.n++
+				continue
+			case off >= 0 && s.src >= 0 && off == s.src+s.n*s.step:
 				s.n++
 				continue
 			}
@@ -345,7 +350,7 @@ func runs(table []int32) []segment {
 		if src < 0 {
 			src = -1
 		}
-		segs = append(segs, segment{dst: int32(i), src: src, n: 1})
+		segs = append(segs, segment{dst: int32(i), src: src, n: 1, step: 1})
 	}
 	return segs
 }
@@ -356,19 +361,23 @@ func gather[T any](dst, src []T, segs []segment) {
 	var zero T
 	for _, s := range segs {
 		d := dst[s.dst : s.dst+s.n]
-		if s.src < 0 {
+		switch {
+		case s.src < 0:
 			for i := range d {
 				d[i] = zero
 			}
-			continue
-		}
-		if s.n > 32 {
+		case s.step != 1:
+			r := src[s.src : s.src+(s.n-1)*s.step+1]
+			for i := range d {
+				d[i] = r[i*int(s.step)]
+			}
+		case s.n > 32:
 			copy(d, src[s.src:s.src+s.n])
-			continue
-		}
-		r := src[s.src : s.src+s.n]
-		for i := range d {
-			d[i] = r[i]
+		default:
+			r := src[s.src : s.src+s.n]
+			for i := range d {
+				d[i] = r[i]
+			}
 		}
 	}
 }
@@ -438,6 +447,17 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 			n := b1 - b0
 			for _, g := range cp.groups {
 				nt, pg := len(g.taps), len(g.positions)
+				if nt == 0 {
+					for j := b0; j < b1; j++ {
+						for o := 0; o < cp.outCh; o++ {
+							d := dst[(j*cp.outCh+o)*P:]
+							for _, op := range g.positions {
+								d[op] = 0
+							}
+						}
+					}
+					continue
+				}
 				kg, row := cp.inCh*nt, n*pg
 				cb := cols[w*K*chunk*P : w*K*chunk*P+kg*row]
 				for j := 0; j < n; j++ {
