@@ -184,6 +184,20 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		}
 	}
 	cp.table = nil // the segments say it all
+	if ap := accFor(n, cp, p); ap != nil {
+		switch n.shape.DType {
+		case dtypes.Float32:
+			return accT(cp, ap, x, k, out, pool, func(m, nn, kk int, a []float32, aOff, aRow int, b []float32, bRow, bCol int, c []float32, acc bool) {
+				kernels.GemmF32(pool, m, nn, kk, kernels.MatF32{Data: a, Offset: aOff, RowStride: aRow, ColStride: 1},
+					kernels.MatF32{Data: b, RowStride: bRow, ColStride: bCol}, kernels.MatF32{Data: c, RowStride: nn, ColStride: 1}, acc)
+			}), nil
+		case dtypes.Float64:
+			return accT(cp, ap, x, k, out, pool, func(m, nn, kk int, a []float64, aOff, aRow int, b []float64, bRow, bCol int, c []float64, acc bool) {
+				kernels.GemmF64(pool, m, nn, kk, kernels.MatF64{Data: a, Offset: aOff, RowStride: aRow, ColStride: 1},
+					kernels.MatF64{Data: b, RowStride: bRow, ColStride: bCol}, kernels.MatF64{Data: c, RowStride: nn, ColStride: 1}, acc)
+			}), nil
+		}
+	}
 	// Kernel as [O][C·KS]: read directly when laid out so, else copied.
 	kOrder := append([]int{a.KernelOutputChannels, a.KernelInputChannels}, a.KernelSpatial...)
 	if !isRowMajorOrder(ker.Dimensions, kStrides, kOrder) {

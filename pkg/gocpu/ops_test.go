@@ -399,19 +399,20 @@ func TestFusionMatchesUnfused(t *testing.T) {
 // swapped, whose kernel is the output gradient) against a direct loop.
 func TestConvKernelGradientAgainstLoops(t *testing.T) {
 	fast, _ := newEngines(t)
-	cases := []struct{ n, c, h, w, o, k, pad int }{
-		{2, 3, 6, 5, 4, 3, 1}, {3, 1, 8, 8, 2, 5, 2}, {2, 2, 5, 5, 3, 3, 0}, {1, 2, 4, 4, 2, 1, 0},
+	cases := []struct{ n, c, h, w, o, k, pad, s int }{
+		{2, 3, 6, 5, 4, 3, 1, 1}, {3, 1, 8, 8, 2, 5, 2, 1}, {2, 2, 5, 5, 3, 3, 0, 1}, {1, 2, 4, 4, 2, 1, 0, 1},
+		{5, 3, 9, 8, 4, 3, 1, 2}, {7, 4, 8, 8, 3, 1, 0, 2}, {6, 2, 7, 7, 5, 3, 1, 3}, {9, 3, 12, 12, 8, 3, 1, 1},
 	}
 	for _, tc := range cases {
 		x := randomTensor(dtypes.Float64, 1, tc.n, tc.c, tc.h, tc.w)
 		k := randomTensor(dtypes.Float64, 2, tc.o, tc.c, tc.k, tc.k)
-		oh, ow := tc.h+2*tc.pad-tc.k+1, tc.w+2*tc.pad-tc.k+1
+		oh, ow := (tc.h+2*tc.pad-tc.k)/tc.s+1, (tc.w+2*tc.pad-tc.k)/tc.s+1
 		r := randomTensor(dtypes.Float64, 3, tc.n, tc.o, oh, ow)
 		exec := graph.MustNewExec(fast, func(x, k, r *graph.Node) *graph.Node {
 			axes := backends.ConvolveAxesConfig{InputBatch: 0, InputChannels: 1, InputSpatial: []int{2, 3},
 				KernelOutputChannels: 0, KernelInputChannels: 1, KernelSpatial: []int{2, 3},
 				OutputBatch: 0, OutputChannels: 1, OutputSpatial: []int{2, 3}}
-			y := graph.ConvGeneral(x, k, axes, []int{1, 1}, [][2]int{{tc.pad, tc.pad}, {tc.pad, tc.pad}}, nil, nil, 1, 1)
+			y := graph.ConvGeneral(x, k, axes, []int{tc.s, tc.s}, [][2]int{{tc.pad, tc.pad}, {tc.pad, tc.pad}}, nil, nil, 1, 1)
 			return graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), k)[0]
 		})
 		got := exec.MustExec(x, k, r)[0].Value().([][][][]float64)
@@ -424,7 +425,7 @@ func TestConvKernelGradientAgainstLoops(t *testing.T) {
 						for b := 0; b < tc.n; b++ {
 							for i := 0; i < oh; i++ {
 								for j := 0; j < ow; j++ {
-									y, z := i+u-tc.pad, j+v-tc.pad
+									y, z := i*tc.s+u-tc.pad, j*tc.s+v-tc.pad
 									if y >= 0 && y < tc.h && z >= 0 && z < tc.w {
 										want += rs[b][o][i][j] * xs[b][c][y][z]
 									}
