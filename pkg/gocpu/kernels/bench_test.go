@@ -55,14 +55,14 @@ func BenchmarkGEMM(b *testing.B) {
 			for i := range bb {
 				bb[i] = r.Float32()
 			}
-			am := MatF32{a, 0, s.k, 1}
-			bm := MatF32{bb, 0, s.n, 1}
+			am := MatF32{Data: a, RowStride: s.k, ColStride: 1}
+			bm := MatF32{Data: bb, RowStride: s.n, ColStride: 1}
 			if s.m == 25 { // gradient: A is the transposed im2col matrix
-				am = MatF32{a, 0, 1, s.m}
+				am = MatF32{Data: a, RowStride: 1, ColStride: s.m}
 			}
 			p := NewPool(runtime.GOMAXPROCS(0))
 			defer p.shutdown()
-			cm := MatF32{c, 0, s.n, 1}
+			cm := MatF32{Data: c, RowStride: s.n, ColStride: 1}
 			GemmF32(p, s.m, s.n, s.k, am, bm, cm, false)
 			b.ResetTimer()
 			for b.Loop() {

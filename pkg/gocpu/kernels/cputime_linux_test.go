@@ -39,12 +39,12 @@ func TestCPUTime(t *testing.T) {
 		for i := range b {
 			b[i] = float32(i%5) * 0.1
 		}
-		am := MatF32{a, 0, s.k, 1}
+		am := MatF32{Data: a, RowStride: s.k, ColStride: 1}
 		if s.m == 25 {
-			am = MatF32{a, 0, 1, s.m}
+			am = MatF32{Data: a, RowStride: 1, ColStride: s.m}
 		}
-		bm := MatF32{b, 0, s.n, 1}
-		cm := MatF32{c, 0, s.n, 1}
+		bm := MatF32{Data: b, RowStride: s.n, ColStride: 1}
+		cm := MatF32{Data: c, RowStride: s.n, ColStride: 1}
 		GemmF32(p, s.m, s.n, s.k, am, bm, cm, false)
 		flop := 2 * float64(s.m*s.n*s.k)
 		iters := int(max(3, 2e9/flop))

@@ -11,6 +11,16 @@
 // operand's extent is checked against its slice before any work, with a panic
 // naming the operand, its shape and strides.
 //
+// B may also address its rows or columns through offset tables (RowOffsets,
+// ColOffsets: element (i,j) is Data[Offset + R(i) + C(j)], each of R and C a
+// table or a stride), so that a convolution is computed as an "implicit GEMM"
+// reading its input in place instead of an im2col copy: in the forward pass
+// row (channel, tap) of B starts at channel*plane + tapOffset and runs along
+// the image; in the kernel gradient column (channel, tap) does. Only packing
+// reads the tables (B is never read in place when it has them), so the
+// kernels, the blocking and split-K (which slices RowOffsets) are unchanged;
+// the bounds check takes the least and greatest table entries.
+//
 // # Blocking
 //
 // The product follows the BLIS/GotoBLAS loop nest (the papers, not their
@@ -40,7 +50,10 @@
 // # Packing
 //
 // B is packed once per column block into panels of NR columns, KC steps of
-// NR contiguous values each, zero-padded past N; all workers share it. The AVX2 kernels read A in place through its two strides (six row
+// NR contiguous values each, zero-padded past N; all workers share it. With
+// offset tables, a panel whose columns are adjacent in memory is copied a
+// row at a time, one whose rows are adjacent is read a column at a time, and
+// any other is gathered element by element. The AVX2 kernels read A in place through its two strides (six row
 // pointers advanced by ColStride), so A is not packed: row-major and
 // transposed A cost the same. On its first pass over a block of A, the
 // kernel prefetches the rows of the next micro-panel, since six short row

@@ -132,8 +132,9 @@ func (g *gemmCall[T]) plan() {
 	g.ppg = ceilDiv(panels, g.nGroups)
 	g.nGroups = ceilDiv(panels, g.ppg)
 	// With few rows of A, each packed B element would be used only a few
-	// times: let a direct kernel read a row-major B in place.
-	g.bDirect = kd.direct != nil && g.b.cs == 1 && g.b.rs >= 0 && g.a.rs >= 0 && g.a.cs >= 0 && g.m <= directBMaxM
+	// times: let a direct kernel read a row-major B in place (but not
+	// through offset tables, which only packing reads).
+	g.bDirect = kd.direct != nil && g.b.cs == 1 && g.b.rs >= 0 && !g.b.tables() && g.a.rs >= 0 && g.a.cs >= 0 && g.m <= directBMaxM
 }
 
 func (g *gemmCall[T]) parallel(n, nchunks int, fn func(start, end int)) {
@@ -292,9 +293,13 @@ func (g *gemmCall[T]) split(start, end int) {
 		k0, k1 := chunkBounds(g.k, g.splits, s)
 		a, b, c, acc := g.a, g.b, g.c, g.acc
 		a.off += k0 * a.cs
-		b.off += k0 * b.rs
+		if b.ro != nil {
+			b.ro = b.ro[k0:]
+		} else {
+			b.off += k0 * b.rs
+		}
 		if s > 0 {
-			c = mat[T]{g.parts[(s-1)*g.m*g.n : s*g.m*g.n], 0, g.n, 1}
+			c = mat[T]{data: g.parts[(s-1)*g.m*g.n : s*g.m*g.n], rs: g.n, cs: 1}
 			acc = false
 		}
 		sub := getCall[T]()

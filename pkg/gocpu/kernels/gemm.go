@@ -9,24 +9,70 @@ import (
 // MatF32 is a strided float32 matrix operand: element (i,j) is
 // Data[Offset + i*RowStride + j*ColStride]. A transposed operand is the same
 // data with the strides swapped.
+//
+// The B operand of GemmF32 may instead address its rows or columns through
+// offset tables, for an "implicit GEMM" convolution that reads its input
+// where it lies rather than copying it into an im2col matrix: element (i,j)
+// is Data[Offset + R(i) + C(j)], where R(i) is RowOffsets[i] when RowOffsets
+// is non-nil and i*RowStride otherwise, and C(j) is ColOffsets[j] when
+// ColOffsets is non-nil and j*ColStride otherwise. Offsets may repeat and
+// need not be sorted. A table must have at least as many entries as the
+// operand has rows (columns). Only packing reads the tables, so they cost
+// little: the fast cases are RowOffsets with ColStride 1 (each row a
+// contiguous run, as in a forward convolution) and ColOffsets with
+// RowStride 1 (each column a contiguous run, as in a kernel gradient).
+// A and C must not have tables.
 type MatF32 struct {
 	Data                         []float32
 	Offset, RowStride, ColStride int
+	RowOffsets                   []int32 // if non-nil, row i starts at Offset + RowOffsets[i] (replaces i*RowStride)
+	ColOffsets                   []int32 // if non-nil, column j is ColOffsets[j] past its row's start (replaces j*ColStride)
 }
 
 // MatF64 is the float64 version of MatF32.
 type MatF64 struct {
 	Data                         []float64
 	Offset, RowStride, ColStride int
+	RowOffsets                   []int32 // as in MatF32
+	ColOffsets                   []int32 // as in MatF32
 }
 
 // float is the element types the GEMM driver is instantiated for.
 type float interface{ float32 | float64 }
 
-// mat is the element-type-generic form of MatF32 / MatF64.
+// mat is the element-type-generic form of MatF32 / MatF64. Element (i,j) is
+// data[off + x.rowOff(i) + x.colOff(j)].
 type mat[T float] struct {
 	data        []T
 	off, rs, cs int
+	ro, co      []int32 // optional row and column offset tables (B only)
+}
+
+func (x MatF32) toMat() mat[float32] {
+	return mat[float32]{x.Data, x.Offset, x.RowStride, x.ColStride, x.RowOffsets, x.ColOffsets}
+}
+
+func (x MatF64) toMat() mat[float64] {
+	return mat[float64]{x.Data, x.Offset, x.RowStride, x.ColStride, x.RowOffsets, x.ColOffsets}
+}
+
+// tables reports whether x addresses rows or columns through offset tables.
+func (x *mat[T]) tables() bool { return x.ro != nil || x.co != nil }
+
+// rowOff is the offset of row i from x.off.
+func (x *mat[T]) rowOff(i int) int {
+	if x.ro != nil {
+		return int(x.ro[i])
+	}
+	return i * x.rs
+}
+
+// colOff is the offset of column j from the start of a row.
+func (x *mat[T]) colOff(j int) int {
+	if x.co != nil {
+		return int(x.co[j])
+	}
+	return j * x.cs
 }
 
 // microKernel computes the mr×nr tile C = A·B (or C += A·B when acc) from a
@@ -94,45 +140,75 @@ func KernelF64() string { return curF64.Load().name }
 
 // GemmF32 computes C[m×n] = A[m×k]·B[k×n], or C += A·B when accumulate. C is
 // row-major with leading dimension c.RowStride (c.ColStride must be 1). C must
-// not overlap A or B. p may be nil for DefaultPool().
+// not overlap A or B. B may address its rows or columns through offset
+// tables (see MatF32); A and C may not. p may be nil for DefaultPool().
 func GemmF32(p *Pool, m, n, k int, a, b MatF32, c MatF32, accumulate bool) {
-	gemm(p, curF32.Load(), m, n, k,
-		mat[float32]{a.Data, a.Offset, a.RowStride, a.ColStride},
-		mat[float32]{b.Data, b.Offset, b.RowStride, b.ColStride},
-		mat[float32]{c.Data, c.Offset, c.RowStride, c.ColStride}, accumulate, "GemmF32")
+	gemm(p, curF32.Load(), m, n, k, a.toMat(), b.toMat(), c.toMat(), accumulate, "GemmF32")
 }
 
 // GemmF64 is GemmF32 for float64.
 func GemmF64(p *Pool, m, n, k int, a, b MatF64, c MatF64, accumulate bool) {
-	gemm(p, curF64.Load(), m, n, k,
-		mat[float64]{a.Data, a.Offset, a.RowStride, a.ColStride},
-		mat[float64]{b.Data, b.Offset, b.RowStride, b.ColStride},
-		mat[float64]{c.Data, c.Offset, c.RowStride, c.ColStride}, accumulate, "GemmF64")
+	gemm(p, curF64.Load(), m, n, k, a.toMat(), b.toMat(), c.toMat(), accumulate, "GemmF64")
 }
 
 // checkOperand panics unless every element of the rows×cols matrix x lies
-// inside x.data.
+// inside x.data and its offset tables, if any, cover its rows and columns.
 func checkOperand[T float](fn, name string, rows, cols int, x *mat[T], m, n, k int) {
 	if rows == 0 || cols == 0 {
 		return
 	}
-	lo, hi := x.off, x.off
-	for _, d := range [2]int{(rows - 1) * x.rs, (cols - 1) * x.cs} {
-		if d < 0 {
-			lo += d
-		} else {
-			hi += d
-		}
+	if x.ro != nil && len(x.ro) < rows {
+		panic(fmt.Sprintf("kernels.%s(m=%d, n=%d, k=%d): operand %s (%d×%d) has %d RowOffsets for its %d rows",
+			fn, m, n, k, name, rows, cols, len(x.ro), rows))
 	}
+	if x.co != nil && len(x.co) < cols {
+		panic(fmt.Sprintf("kernels.%s(m=%d, n=%d, k=%d): operand %s (%d×%d) has %d ColOffsets for its %d columns",
+			fn, m, n, k, name, rows, cols, len(x.co), cols))
+	}
+	rlo, rhi := axisSpan(rows, x.rs, x.ro)
+	clo, chi := axisSpan(cols, x.cs, x.co)
+	lo, hi := x.off+rlo+clo, x.off+rhi+chi
 	if lo < 0 || hi >= len(x.data) {
-		panic(fmt.Sprintf("kernels.%s(m=%d, n=%d, k=%d): operand %s (%d×%d, Offset=%d, RowStride=%d, ColStride=%d) spans elements [%d, %d] but its Data has %d elements",
-			fn, m, n, k, name, rows, cols, x.off, x.rs, x.cs, lo, hi, len(x.data)))
+		panic(fmt.Sprintf("kernels.%s(m=%d, n=%d, k=%d): operand %s (%d×%d, Offset=%d, %s, %s) spans elements [%d, %d] but its Data has %d elements",
+			fn, m, n, k, name, rows, cols, x.off, axisString("Row", x.rs, x.ro, rlo, rhi), axisString("Col", x.cs, x.co, clo, chi), lo, hi, len(x.data)))
 	}
+}
+
+// axisSpan returns the least and the greatest offset of the first n rows (or
+// columns) of an operand addressed with stride, or with table when it is
+// non-nil.
+func axisSpan(n, stride int, table []int32) (lo, hi int) {
+	if table == nil {
+		d := (n - 1) * stride
+		return min(0, d), max(0, d)
+	}
+	lo, hi = int(table[0]), int(table[0])
+	for _, v := range table[1:n] {
+		lo = min(lo, int(v))
+		hi = max(hi, int(v))
+	}
+	return lo, hi
+}
+
+// axisString describes an axis's addressing for checkOperand's message.
+func axisString(axis string, stride int, table []int32, lo, hi int) string {
+	if table == nil {
+		return fmt.Sprintf("%sStride=%d", axis, stride)
+	}
+	return fmt.Sprintf("%sOffsets in [%d, %d]", axis, lo, hi)
 }
 
 func gemm[T float](p *Pool, kd *kernelDesc[T], m, n, k int, a, b, c mat[T], acc bool, fn string) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("kernels.%s: negative dimension m=%d, n=%d, k=%d", fn, m, n, k))
+	}
+	for _, x := range [2]struct {
+		name   string
+		tables bool
+	}{{"A", a.tables()}, {"C", c.tables()}} {
+		if x.tables {
+			panic(fmt.Sprintf("kernels.%s(m=%d, n=%d, k=%d): operand %s has RowOffsets or ColOffsets; only B may have offset tables", fn, m, n, k, x.name))
+		}
 	}
 	if m == 0 || n == 0 {
 		return
@@ -184,11 +260,18 @@ func gemmDirect[T float](m, n, k int, a, b, c *mat[T], acc bool) {
 		ai := a.off + i*a.rs
 		for j := range crow {
 			var s T
-			ia, ib := ai, b.off+j*b.cs
-			for range k {
-				s += a.data[ia] * b.data[ib]
-				ia += a.cs
-				ib += b.rs
+			ia, ib := ai, b.off+b.colOff(j)
+			if b.ro == nil {
+				for range k {
+					s += a.data[ia] * b.data[ib]
+					ia += a.cs
+					ib += b.rs
+				}
+			} else {
+				for _, r := range b.ro[:k] {
+					s += a.data[ia] * b.data[ib+int(r)]
+					ia += a.cs
+				}
 			}
 			if acc {
 				crow[j] += s

@@ -49,11 +49,20 @@ func newOperand(r *rand.Rand, rows, cols int, l layout) operand {
 		v := float64(float32(2*r.Float64() - 1))
 		d64[i], d32[i] = v, float32(v)
 	}
-	return operand{rows, cols, MatF64{d64, off, rs, cs}, MatF32{d32, off, rs, cs}}
+	return operand{rows, cols, MatF64{Data: d64, Offset: off, RowStride: rs, ColStride: cs}, MatF32{Data: d32, Offset: off, RowStride: rs, ColStride: cs}}
 }
 
+// at returns element (i,j), through the offset tables when there are any.
 func (o *operand) at(i, j int) float64 {
-	return o.m64.Data[o.m64.Offset+i*o.m64.RowStride+j*o.m64.ColStride]
+	m := &o.m64
+	r, c := i*m.RowStride, j*m.ColStride
+	if m.RowOffsets != nil {
+		r = int(m.RowOffsets[i])
+	}
+	if m.ColOffsets != nil {
+		c = int(m.ColOffsets[j])
+	}
+	return m.Data[m.Offset+r+c]
 }
 
 // reference returns A·B and Σ|a||b| per element, both in float64.
@@ -161,8 +170,8 @@ func TestGemm(t *testing.T) {
 						for i, v := range c0 {
 							c32[i], c64[i] = float32(v), v
 						}
-						GemmF32(p, s.m, s.n, s.k, a.m32, b.m32, MatF32{c32, coff, ldc, 1}, acc)
-						GemmF64(p, s.m, s.n, s.k, a.m64, b.m64, MatF64{c64, coff, ldc, 1}, acc)
+						GemmF32(p, s.m, s.n, s.k, a.m32, b.m32, MatF32{Data: c32, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
+						GemmF64(p, s.m, s.n, s.k, a.m64, b.m64, MatF64{Data: c64, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
 						checkC(t, name+"/f32", s, want, scale, c0, coff, ldc, acc, 1e-5, func(i int) float64 { return float64(c32[i]) })
 						checkC(t, name+"/f64", s, want, scale, c0, coff, ldc, acc, 1e-12, func(i int) float64 { return c64[i] })
 					})
@@ -230,10 +239,10 @@ func TestGemmBoundsPanics(t *testing.T) {
 		name    string
 		a, b, c MatF32
 	}{
-		{"A", MatF32{a, 1, 3, 1}, MatF32{b, 0, 2, 1}, MatF32{c, 0, 2, 1}},
-		{"B", MatF32{a, 0, 3, 1}, MatF32{b, 0, 3, 1}, MatF32{c, 0, 2, 1}},
-		{"C", MatF32{a, 0, 3, 1}, MatF32{b, 0, 2, 1}, MatF32{c, 1, 2, 1}},
-		{"ColStride", MatF32{a, 0, 3, 1}, MatF32{b, 0, 2, 1}, MatF32{c, 0, 1, 2}},
+		{"A", MatF32{Data: a, Offset: 1, RowStride: 3, ColStride: 1}, MatF32{Data: b, RowStride: 2, ColStride: 1}, MatF32{Data: c, RowStride: 2, ColStride: 1}},
+		{"B", MatF32{Data: a, RowStride: 3, ColStride: 1}, MatF32{Data: b, RowStride: 3, ColStride: 1}, MatF32{Data: c, RowStride: 2, ColStride: 1}},
+		{"C", MatF32{Data: a, RowStride: 3, ColStride: 1}, MatF32{Data: b, RowStride: 2, ColStride: 1}, MatF32{Data: c, Offset: 1, RowStride: 2, ColStride: 1}},
+		{"ColStride", MatF32{Data: a, RowStride: 3, ColStride: 1}, MatF32{Data: b, RowStride: 2, ColStride: 1}, MatF32{Data: c, RowStride: 1, ColStride: 2}},
 	} {
 		func() {
 			defer func() {
@@ -267,7 +276,7 @@ func TestGemmConcurrent(t *testing.T) {
 			for _, s := range shapes {
 				j := job{s: s, a: newOperand(r, s.m, s.k, rowMajor), b: newOperand(r, s.k, s.n, transposed)}
 				j.want = make([]float32, s.m*s.n)
-				GemmF32(p, s.m, s.n, s.k, j.a.m32, j.b.m32, MatF32{j.want, 0, s.n, 1}, false)
+				GemmF32(p, s.m, s.n, s.k, j.a.m32, j.b.m32, MatF32{Data: j.want, RowStride: s.n, ColStride: 1}, false)
 				jobs = append(jobs, j)
 			}
 			var wg sync.WaitGroup
@@ -278,7 +287,7 @@ func TestGemmConcurrent(t *testing.T) {
 					for it := range 6 {
 						j := &jobs[(g+it)%len(jobs)]
 						got := make([]float32, len(j.want))
-						GemmF32(p, j.s.m, j.s.n, j.s.k, j.a.m32, j.b.m32, MatF32{got, 0, j.s.n, 1}, false)
+						GemmF32(p, j.s.m, j.s.n, j.s.k, j.a.m32, j.b.m32, MatF32{Data: got, RowStride: j.s.n, ColStride: 1}, false)
 						for i := range got {
 							if got[i] != j.want[i] {
 								t.Errorf("generic=%v %v: concurrent result differs at %d: %g vs %g", generic, j.s, i, got[i], j.want[i])
@@ -305,8 +314,8 @@ func TestGemmNoAllocs(t *testing.T) {
 		for _, generic := range kernelsUnderTest() {
 			withKernel(t, generic, func() {
 				f := func() {
-					GemmF32(p, s.m, s.n, s.k, a.m32, b.m32, MatF32{c32, 0, s.n, 1}, false)
-					GemmF64(p, s.m, s.n, s.k, a.m64, b.m64, MatF64{c64, 0, s.n, 1}, true)
+					GemmF32(p, s.m, s.n, s.k, a.m32, b.m32, MatF32{Data: c32, RowStride: s.n, ColStride: 1}, false)
+					GemmF64(p, s.m, s.n, s.k, a.m64, b.m64, MatF64{Data: c64, RowStride: s.n, ColStride: 1}, true)
 				}
 				for range 3 {
 					f()

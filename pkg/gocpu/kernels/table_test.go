@@ -1,0 +1,296 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// convOffsets returns n offsets laid out like the rows of a forward
+// convolution's B, row q = (channel q/9, tap q%9 of a 3×3 kernel) on planes
+// of 17 values with rows of 5, in a random order and with the last equal to
+// the first: offsets repeat, are not sorted, and the runs they start
+// overlap.
+func convOffsets(r *rand.Rand, n int) []int32 {
+	t := make([]int32, n)
+	for i, q := range r.Perm(n) {
+		t[i] = int32(q/9*17 + q%9/3*5 + q%3)
+	}
+	if n > 1 {
+		t[n-1] = t[0]
+	}
+	return t
+}
+
+// runOffsets returns n offsets in runs of run consecutive values, the runs
+// run+gap apart and in reverse order, as the columns of several images
+// sharing one product (item*planeSize + q).
+func runOffsets(n, run, gap int) []int32 {
+	t := make([]int32, n)
+	items := ceilDiv(n, run)
+	for j := range t {
+		t[j] = int32((items-1-j/run)*(run+gap) + j%run)
+	}
+	return t
+}
+
+// randomOffsets returns n offsets drawn from [0, 50).
+func randomOffsets(r *rand.Rand, n int) []int32 {
+	t := make([]int32, n)
+	for i := range t {
+		t[i] = int32(r.IntN(50))
+	}
+	return t
+}
+
+// tableLayout is a way of addressing a B operand through offset tables.
+type tableLayout struct {
+	name string
+	// tables returns the strides and tables of a rows×cols operand.
+	tables func(r *rand.Rand, rows, cols int) (rs, cs int, ro, co []int32)
+}
+
+var tableLayouts = []tableLayout{
+	// Forward convolution: contiguous rows, copied per row when packed.
+	{"R", func(r *rand.Rand, rows, cols int) (int, int, []int32, []int32) {
+		return 0, 1, convOffsets(r, rows), nil
+	}},
+	// Rows through a table, strided columns: gathered.
+	{"R/cs3", func(r *rand.Rand, rows, cols int) (int, int, []int32, []int32) {
+		return 0, 3, convOffsets(r, rows), nil
+	}},
+	// Several images in one forward product: columns in runs of 10, so some
+	// panels are contiguous and others straddle two images.
+	{"R/Cruns", func(r *rand.Rand, rows, cols int) (int, int, []int32, []int32) {
+		return 0, 0, convOffsets(r, rows), runOffsets(cols, 10, 3)
+	}},
+	// Columns in runs of 40 through a table, rows through a stride: copied
+	// per row where a panel lies inside a run.
+	{"Cruns/rs7", func(r *rand.Rand, rows, cols int) (int, int, []int32, []int32) {
+		return 7, 0, nil, runOffsets(cols, 40, 3)
+	}},
+	// Kernel gradient: contiguous columns, read per column and scattered.
+	{"C", func(r *rand.Rand, rows, cols int) (int, int, []int32, []int32) {
+		return 1, 0, nil, convOffsets(r, cols)
+	}},
+	// Columns through a table, rows with a negative stride: gathered.
+	{"C/rs-2", func(r *rand.Rand, rows, cols int) (int, int, []int32, []int32) {
+		return -2, 0, nil, convOffsets(r, cols)
+	}},
+	// Kernel gradient over several images: rows in runs of 200, so some K
+	// blocks are contiguous and others straddle two images.
+	{"Rruns/C", func(r *rand.Rand, rows, cols int) (int, int, []int32, []int32) {
+		return 0, 0, runOffsets(rows, 200, 7), convOffsets(r, cols)
+	}},
+	// Both tables random.
+	{"Rrand/Crand", func(r *rand.Rand, rows, cols int) (int, int, []int32, []int32) {
+		return 0, 0, randomOffsets(r, rows), randomOffsets(r, cols)
+	}},
+}
+
+// newTableOperand returns a rows×cols operand addressed as l says, with an
+// Offset and Data just large enough for it.
+func newTableOperand(r *rand.Rand, rows, cols int, l tableLayout) operand {
+	rs, cs, ro, co := l.tables(r, rows, cols)
+	rlo, rhi := axisSpan(rows, rs, ro)
+	clo, chi := axisSpan(cols, cs, co)
+	off := 3 - rlo - clo
+	size := off + rhi + chi + 1
+	d64 := make([]float64, size)
+	d32 := make([]float32, size)
+	for i := range d64 {
+		v := float64(float32(2*r.Float64() - 1))
+		d64[i], d32[i] = v, float32(v)
+	}
+	return operand{rows, cols,
+		MatF64{Data: d64, Offset: off, RowStride: rs, ColStride: cs, RowOffsets: ro, ColOffsets: co},
+		MatF32{Data: d32, Offset: off, RowStride: rs, ColStride: cs, RowOffsets: ro, ColOffsets: co}}
+}
+
+var tableShapes = []shape{
+	{1, 1, 1}, {1, 16, 1}, {6, 16, 1}, {6, 8, 4}, {1, 1, 40}, {7, 17, 5}, {4, 4, 4},
+	{6, 16, 300},  // several K blocks (per-K-block packing)
+	{5, 33, 300},  // m <= 36: a row-major B would be read in place
+	{2, 3, 1000},  // four K blocks, too small for two workers
+	{30, 4, 1000}, // split-K with two workers
+	{7, 3, 6000},  // split-K with two workers
+	{36, 41, 600},
+	{37, 41, 259},
+	{100, 50, 30},
+	{145, 20, 513},
+	{64, 288, 576}, // 3×3 convolution 64→64 on a 16×16 image (padded to 18×18)
+}
+
+// TestGemmTables checks B operands addressed through offset tables against
+// the triple loop, with both kernels, every path of the driver (direct
+// triple loop, packing for all of K or per K block, split-K, A read in
+// place), float32 and float64, and pools of one and two workers.
+func TestGemmTables(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	pools := []*Pool{NewPool(1), NewPool(2)}
+	defer pools[0].shutdown()
+	defer pools[1].shutdown()
+	for si, s := range tableShapes {
+		if raceEnabled && s.m*s.n*s.k > 1e6 {
+			continue
+		}
+		for li, l := range tableLayouts {
+			a := newOperand(r, s.m, s.k, []layout{rowMajor, transposed, strided}[(si+li)%3])
+			b := newTableOperand(r, s.k, s.n, l)
+			want, scale := reference(s.m, s.n, s.k, &a, &b)
+			ldc, coff := s.n+3, 2
+			c0 := make([]float64, coff+s.m*ldc)
+			for i := range c0 {
+				c0[i] = 2*r.Float64() - 1
+			}
+			for _, generic := range kernelsUnderTest() {
+				for v := range 6 {
+					acc := v%2 == 1
+					noDirect := v == 2 || v == 3
+					if noDirect && s.m*s.n*s.k > directMax {
+						continue
+					}
+					perKBlock := v >= 4
+					if perKBlock && s.k <= 256 {
+						continue
+					}
+					for _, p := range pools {
+						name := fmt.Sprintf("%dx%dx%d/B%s/generic=%v/acc=%v/noDirect=%v/perKBlock=%v/workers=%d",
+							s.m, s.k, s.n, l.name, generic, acc, noDirect, perKBlock, p.Workers())
+						withKernel(t, generic, func() {
+							if noDirect {
+								defer func(d int) { directMax = d }(directMax)
+								directMax = 0
+							}
+							if perKBlock {
+								defer func(w int) { wholeKMaxPack = w }(wholeKMaxPack)
+								wholeKMaxPack = 0
+							}
+							c32 := make([]float32, len(c0))
+							c64 := make([]float64, len(c0))
+							for i, v := range c0 {
+								c32[i], c64[i] = float32(v), v
+							}
+							GemmF32(p, s.m, s.n, s.k, a.m32, b.m32, MatF32{Data: c32, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
+							GemmF64(p, s.m, s.n, s.k, a.m64, b.m64, MatF64{Data: c64, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
+							checkC(t, name+"/f32", s, want, scale, c0, coff, ldc, acc, 1e-5, func(i int) float64 { return float64(c32[i]) })
+							checkC(t, name+"/f64", s, want, scale, c0, coff, ldc, acc, 1e-12, func(i int) float64 { return c64[i] })
+						})
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmTableMatchesDense checks that a forward convolution through a row
+// table gives bit for bit the product of the materialised (im2col) B, since
+// the tables only change how B is packed (m > 36, so the dense B is packed
+// too).
+func TestGemmTableMatchesDense(t *testing.T) {
+	const m, n, k = 64, 288, 576
+	r := rand.New(rand.NewPCG(13, 14))
+	p := NewPool(2)
+	defer p.shutdown()
+	a := newOperand(r, m, k, rowMajor)
+	b := newTableOperand(r, k, n, tableLayouts[0])
+	dense := make([]float32, k*n)
+	for i := range k {
+		for j := range n {
+			dense[i*n+j] = float32(b.at(i, j))
+		}
+	}
+	for _, generic := range kernelsUnderTest() {
+		withKernel(t, generic, func() {
+			got := make([]float32, m*n)
+			want := make([]float32, m*n)
+			GemmF32(p, m, n, k, a.m32, b.m32, MatF32{Data: got, RowStride: n, ColStride: 1}, false)
+			GemmF32(p, m, n, k, a.m32, MatF32{Data: dense, RowStride: n, ColStride: 1}, MatF32{Data: want, RowStride: n, ColStride: 1}, false)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("generic=%v: C[%d] = %g through the row table, %g through the dense B", generic, i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestGemmTableBoundsPanics(t *testing.T) {
+	a := make([]float32, 6)
+	b := make([]float32, 6)
+	c := make([]float32, 4)
+	am := MatF32{Data: a, RowStride: 3, ColStride: 1}
+	cm := MatF32{Data: c, RowStride: 2, ColStride: 1}
+	for _, tc := range []struct {
+		name    string
+		a, b, c MatF32
+		want    []string // substrings of the message
+	}{
+		{"row table past Data", am, MatF32{Data: b, ColStride: 1, RowOffsets: []int32{0, 2, 5}}, cm,
+			[]string{"operand B", "RowOffsets in [0, 5]", "spans elements [0, 6]"}},
+		{"column table before Data", am, MatF32{Data: b, Offset: 1, RowStride: 2, ColOffsets: []int32{0, -2}}, cm,
+			[]string{"operand B", "ColOffsets in [-2, 0]", "spans elements [-1, 5]"}},
+		{"both tables past Data", am, MatF32{Data: b, RowOffsets: []int32{0, 1, 2}, ColOffsets: []int32{3, 4}}, cm,
+			[]string{"operand B", "spans elements [3, 6]"}},
+		{"short row table", am, MatF32{Data: b, ColStride: 1, RowOffsets: []int32{0, 2}}, cm,
+			[]string{"operand B", "2 RowOffsets for its 3 rows"}},
+		{"short column table", am, MatF32{Data: b, RowStride: 2, ColOffsets: []int32{0}}, cm,
+			[]string{"operand B", "1 ColOffsets for its 2 columns"}},
+		{"table on A", MatF32{Data: a, ColStride: 1, RowOffsets: []int32{0, 3}}, MatF32{Data: b, RowStride: 2, ColStride: 1}, cm,
+			[]string{"operand A"}},
+		{"table on C", am, MatF32{Data: b, RowStride: 2, ColStride: 1}, MatF32{Data: c, RowStride: 2, ColStride: 1, ColOffsets: []int32{0, 1}},
+			[]string{"operand C"}},
+	} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if msg == "" {
+					t.Errorf("%s: no panic", tc.name)
+					return
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(msg, w) {
+						t.Errorf("%s: message %q does not contain %q", tc.name, msg, w)
+					}
+				}
+				t.Logf("%s: %s", tc.name, msg)
+			}()
+			GemmF32(nil, 2, 2, 3, tc.a, tc.b, tc.c, false)
+		}()
+	}
+}
+
+func TestGemmTableNoAllocs(t *testing.T) {
+	p := NewPool(2)
+	defer p.shutdown()
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, tc := range []struct {
+		s shape
+		l tableLayout
+	}{
+		{shape{64, 288, 576}, tableLayouts[0]}, // forward convolution
+		{shape{25, 6, 7840}, tableLayouts[4]},  // kernel gradient, split-K
+		{shape{10, 10, 10}, tableLayouts[7]},   // triple loop
+	} {
+		s := tc.s
+		a := newOperand(r, s.m, s.k, rowMajor)
+		b := newTableOperand(r, s.k, s.n, tc.l)
+		c32 := make([]float32, s.m*s.n)
+		c64 := make([]float64, s.m*s.n)
+		for _, generic := range kernelsUnderTest() {
+			withKernel(t, generic, func() {
+				f := func() {
+					GemmF32(p, s.m, s.n, s.k, a.m32, b.m32, MatF32{Data: c32, RowStride: s.n, ColStride: 1}, false)
+					GemmF64(p, s.m, s.n, s.k, a.m64, b.m64, MatF64{Data: c64, RowStride: s.n, ColStride: 1}, true)
+				}
+				for range 3 {
+					f()
+				}
+				if allocs := testing.AllocsPerRun(20, f); allocs > 0.1 {
+					t.Errorf("%v B%s generic=%v: %.2f allocations per call", s, tc.l.name, generic, allocs)
+				}
+			})
+		}
+	}
+}
