@@ -56,6 +56,31 @@ type convPlan struct {
 	chunk      int // batch items per product
 	workers    int
 	wide       *widePlan // stride-1 2D convolutions: whole padded rows, see widePlan
+	// With groups: the kernel's strides of O and C and offsets of its
+	// spatial positions, and the output's strides of B and O and offsets of
+	// its positions.
+	kO, kC, oB, oO int
+	kSp, oSp       []int
+	zeroGroup      bool // a group reads only padding or holes: its outputs are zeros
+}
+
+// spatialOffsets lists, for each row-major index over dims (the spatial
+// sizes of axes), its offset through strides.
+func spatialOffsets(dims, axes, strides []int) []int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	offs := make([]int, n)
+	for i := range offs {
+		rem, off := i, 0
+		for d := len(dims) - 1; d >= 0; d-- {
+			off += (rem % dims[d]) * strides[axes[d]]
+			rem /= dims[d]
+		}
+		offs[i] = off
+	}
+	return offs
 }
 
 // widePlan is a stride-1, undilated 2D convolution computed over "wide"
@@ -199,8 +224,21 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		}
 	}
 	// Kernel as [O][C·KS]: read directly when laid out so, else copied.
+	// Tap groups read it through its strides and write the output through
+	// the output's: they pick a few taps out of a kernel that is often
+	// large and transposed (an input gradient's), and scatter positions.
 	kOrder := append([]int{a.KernelOutputChannels, a.KernelInputChannels}, a.KernelSpatial...)
-	if !isRowMajorOrder(ker.Dimensions, kStrides, kOrder) {
+	oStrides := rowMajorStrides(outDims)
+	if cp.groups != nil {
+		cp.kO, cp.kC = kStrides[a.KernelOutputChannels], kStrides[a.KernelInputChannels]
+		cp.kSp = spatialOffsets(kDims, a.KernelSpatial, kStrides)
+		cp.oB, cp.oO = oStrides[a.OutputBatch], oStrides[a.OutputChannels]
+		cp.oSp = spatialOffsets(oDims, a.OutputSpatial, oStrides)
+		for _, g := range cp.groups {
+			cp.zeroGroup = cp.zeroGroup || len(g.taps) == 0
+		}
+	}
+	if cp.groups == nil && !isRowMajorOrder(ker.Dimensions, kStrides, kOrder) {
 		l := layout{dims: make([]int, len(kOrder)), strides: make([]int, len(kOrder))}
 		for i, ax := range kOrder {
 			l.dims[i], l.strides[i] = ker.Dimensions[ax], kStrides[ax]
@@ -210,9 +248,8 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		cp.kernelTemp = p.addTemp(n.shape.DType, ker.Size())
 	}
 	// Output as [B][O][P]: written directly when laid out so, else copied.
-	oStrides := rowMajorStrides(outDims)
 	oOrder := append([]int{a.OutputBatch, a.OutputChannels}, a.OutputSpatial...)
-	if !isRowMajorOrder(outDims, oStrides, oOrder) {
+	if cp.groups == nil && !isRowMajorOrder(outDims, oStrides, oOrder) {
 		// Copy from the canonical temp into the output: the walk is over the
 		// canonical order, writing with the output's strides.
 		l := layout{dims: make([]int, len(oOrder)), strides: make([]int, len(oOrder))}
@@ -448,29 +485,24 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 				nt := len(g.taps)
 				for o := 0; o < cp.outCh; o++ {
 					for c := 0; c < cp.inCh; c++ {
-						row := ws[(o*cp.inCh+c)*cp.ks:]
+						row := ws[o*cp.kO+c*cp.kC:]
 						dst := subs[g.subAt+(o*cp.inCh+c)*nt:]
 						for t, kp := range g.taps {
-							dst[t] = row[kp]
+							dst[t] = row[cp.kSp[kp]]
 						}
 					}
 				}
 			}
+		}
+		if cp.zeroGroup {
+			clear(zs)
 		}
 		grouped := func(w, b0, b1 int) {
 			n := b1 - b0
 			for _, g := range cp.groups {
 				nt, pg := len(g.taps), len(g.positions)
 				if nt == 0 {
-					for j := b0; j < b1; j++ {
-						for o := 0; o < cp.outCh; o++ {
-							d := dst[(j*cp.outCh+o)*P:]
-							for _, op := range g.positions {
-								d[op] = 0
-							}
-						}
-					}
-					continue
+					continue // zeros: the output was cleared
 				}
 				kg, row := cp.inCh*nt, n*pg
 				cb := cols[w*K*chunk*P : w*K*chunk*P+kg*row]
@@ -486,10 +518,10 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 				gemm(cp.outCh, row, kg, subs, g.subAt, cb, row, 1, pb, 0)
 				for j := 0; j < n; j++ {
 					for o := 0; o < cp.outCh; o++ {
-						d := dst[((b0+j)*cp.outCh+o)*P:]
+						d := dst[(b0+j)*cp.oB+o*cp.oO:]
 						src := pb[o*row+j*pg : o*row+(j+1)*pg]
 						for i, op := range g.positions {
-							d[op] = src[i]
+							d[cp.oSp[op]] = src[i]
 						}
 					}
 				}

@@ -1,10 +1,13 @@
 package gocpu_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/juanji/juanji/pkg/data"
 	"github.com/juanji/juanji/pkg/gocpu"
@@ -90,3 +93,38 @@ func BenchmarkEngineLeNetStep(b *testing.B)    { benchStep(b, models.LeNet(), 10
 func BenchmarkEngineTrashNetStep(b *testing.B) { benchStep(b, models.TrashNet(), 100, 3, 32) }
 
 func BenchmarkEngineResNet18Step(b *testing.B) { benchStep(b, models.ResNet18(3), 128, 3, 32) }
+
+// BenchmarkConvLayer times one convolution layer's training work: the
+// forward convolution and both of its gradients, for the layer shapes of
+// TrashNet and ResNet-18 on 32×32 CIFAR-10 images.
+// JUANJI_GOCPU_PROFILE=3 splits each into its three convolutions.
+func BenchmarkConvLayer(b *testing.B) {
+	cases := []struct{ n, c, hw, o, k, s, p int }{
+		{100, 64, 16, 64, 3, 1, 1}, {100, 32, 32, 64, 3, 2, 1}, {100, 3, 32, 32, 3, 1, 1},
+		{128, 64, 8, 64, 3, 1, 1}, {128, 128, 4, 128, 3, 1, 1}, {128, 256, 2, 256, 3, 1, 1}, {128, 512, 1, 512, 3, 1, 1},
+	}
+	fast, _ := newEngines(b)
+	for _, c := range cases {
+		b.Run(fmt.Sprintf("n%d_%dx%dx%d_to_%d_k%d_s%d", c.n, c.c, c.hw, c.hw, c.o, c.k, c.s), func(b *testing.B) {
+			oh := (c.hw+2*c.p-c.k)/c.s + 1
+			x := randomTensor(dtypes.Float32, 1, c.n, c.c, c.hw, c.hw)
+			k := randomTensor(dtypes.Float32, 2, c.o, c.c, c.k, c.k)
+			r := randomTensor(dtypes.Float32, 3, c.n, c.o, oh, oh)
+			exec := graph.MustNewExec(fast, func(x, k, r *graph.Node) []*graph.Node {
+				axes := backends.ConvolveAxesConfig{InputBatch: 0, InputChannels: 1, InputSpatial: []int{2, 3},
+					KernelOutputChannels: 0, KernelInputChannels: 1, KernelSpatial: []int{2, 3},
+					OutputBatch: 0, OutputChannels: 1, OutputSpatial: []int{2, 3}}
+				y := graph.ConvGeneral(x, k, axes, []int{c.s, c.s}, [][2]int{{c.p, c.p}, {c.p, c.p}}, nil, nil, 1, 1)
+				g := graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), x, k)
+				return []*graph.Node{graph.ReduceAllSum(y), g[0], g[1]}
+			})
+			exec.MustExec(x, k, r)
+			b.ResetTimer()
+			for range b.N {
+				exec.MustExec(x, k, r)
+			}
+			flops := 3 * 2 * float64(c.n*c.o*oh*oh*c.c*c.k*c.k)
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
