@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/juanji/juanji/pkg/data"
 	"github.com/juanji/juanji/pkg/gocpu"
 	"github.com/juanji/juanji/pkg/models"
