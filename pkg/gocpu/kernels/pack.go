@@ -58,10 +58,7 @@ func packB[T float](d []T, b *mat[T], p0, kcur, j0, cols, nr int) {
 	base := b.off + p0*b.rs + j0*b.cs
 	switch {
 	case cols == nr && b.cs == 1:
-		for p := range kcur {
-			s := base + p*b.rs
-			copy(d[p*nr:p*nr+nr], b.data[s:s+nr])
-		}
+		copyRows(d[:kcur*nr], nr, b.data, base, b.rs, nil)
 	case b.rs == 1:
 		for jj := range cols {
 			s := base + jj*b.cs
