@@ -3,8 +3,11 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"slices"
 	"testing"
+	"time"
 )
 
 // benchShapes are the products benchmarked, as m×k×n.
@@ -70,5 +73,111 @@ func BenchmarkGEMM(b *testing.B) {
 			}
 			b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// rowTableConv is the product of BenchmarkGemmF32RowTable, a 3×3
+// convolution 64→64 on one 16×16 image zero-padded to 18×18: m = 64 output
+// channels, k = 64 channels × 9 taps, n = 16 output rows × 18 padded columns
+// (the last two of each row are discarded by the caller). Row (c, ky, kx) of
+// B starts at c*327 + ky*18 + kx of the padded input (327 = 18*18 + 3, so
+// the last tap's row of 288 values stays inside its plane). It returns the
+// three ways of computing it: "table" reads B through RowOffsets, "im2col"
+// first copies the same B into a dense 576×288 matrix (and counts the copy),
+// "dense" is the GEMM on that matrix alone.
+func rowTableConv(p *Pool) (m, n, k int, variants []benchVariant) {
+	const (
+		cin, cout = 64, 64
+		w, plane  = 18, 18*18 + 3
+	)
+	m, k, n = cout, cin*9, 16*w
+	r := rand.New(rand.NewPCG(9, 10))
+	in := make([]float32, cin*plane)
+	wt := make([]float32, m*k)
+	for i := range in {
+		in[i] = r.Float32()
+	}
+	for i := range wt {
+		wt[i] = r.Float32()
+	}
+	rows := make([]int32, k)
+	for c := range cin {
+		for t := range 9 {
+			rows[c*9+t] = int32(c*plane + t/3*w + t%3)
+		}
+	}
+	col := make([]float32, k*n)
+	out := make([]float32, m*n)
+	am := MatF32{Data: wt, RowStride: k, ColStride: 1}
+	cm := MatF32{Data: out, RowStride: n, ColStride: 1}
+	tm := MatF32{Data: in, ColStride: 1, RowOffsets: rows}
+	dm := MatF32{Data: col, RowStride: n, ColStride: 1}
+	im2col := func() {
+		for p, off := range rows {
+			copy(col[p*n:(p+1)*n], in[off:int(off)+n])
+		}
+	}
+	im2col()
+	return m, n, k, []benchVariant{
+		{"table", func() { GemmF32(p, m, n, k, am, tm, cm, false) }},
+		{"im2col", func() { im2col(); GemmF32(p, m, n, k, am, dm, cm, false) }},
+		{"dense", func() { GemmF32(p, m, n, k, am, dm, cm, false) }},
+	}
+}
+
+type benchVariant struct {
+	name string
+	f    func()
+}
+
+// BenchmarkGemmF32RowTable compares a convolution computed as an implicit
+// GEMM, with B addressed through RowOffsets, with the same product on an
+// im2col copy of B (see rowTableConv), with a pool of GOMAXPROCS workers.
+func BenchmarkGemmF32RowTable(b *testing.B) {
+	p := NewPool(runtime.GOMAXPROCS(0))
+	defer p.shutdown()
+	m, n, k, variants := rowTableConv(p)
+	for _, v := range variants {
+		b.Run(v.name, func(b *testing.B) {
+			v.f()
+			for b.Loop() {
+				v.f()
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// TestRowTableTimes times the variants of rowTableConv on one worker,
+// alternating them in 300 rounds of 3 products each, and reports the best
+// and the median round in GFLOP/s. On a shared machine the best round is
+// the cost of a product undisturbed by other load, which a benchmark's mean
+// is not. Run with
+//
+//	KERNELS_CPUTIME=1 go test -run RowTableTimes -v ./pkg/gocpu/kernels
+func TestRowTableTimes(t *testing.T) {
+	if os.Getenv("KERNELS_CPUTIME") == "" {
+		t.Skip("set KERNELS_CPUTIME=1 to measure")
+	}
+	p := NewPool(1)
+	m, n, k, variants := rowTableConv(p)
+	const rounds, iters = 300, 3
+	times := make([][]time.Duration, len(variants))
+	for range rounds {
+		for i, v := range variants {
+			v.f()
+			t0 := time.Now()
+			for range iters {
+				v.f()
+			}
+			times[i] = append(times[i], time.Since(t0)/iters)
+		}
+	}
+	rate := func(d time.Duration) float64 { return 2 * float64(m*n*k) / d.Seconds() / 1e9 }
+	for i, v := range variants {
+		slices.Sort(times[i])
+		t.Logf("%-7s best %6.1f µs (%5.1f GFLOP/s), median %6.1f µs (%5.1f GFLOP/s)", v.name,
+			float64(times[i][0].Nanoseconds())/1e3, rate(times[i][0]),
+			float64(times[i][rounds/2].Nanoseconds())/1e3, rate(times[i][rounds/2]))
 	}
 }
