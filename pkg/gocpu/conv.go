@@ -98,7 +98,29 @@ type widePlan struct {
 	offs                 []int
 	rowLen               int // OH·PW
 	plane                int // PH·PW + KW: a tap's run may pass the end by up to KW-1
-	padTemp              int // workers × C planes
+	padTemp              int     // workers × chunk × C planes
+	rowOff, colOff       []int32 // the product's B through the planes
+}
+
+// fillPlane writes one input channel into its zero-padded plane: the
+// rows where they belong, zeros everywhere else (the plane's memory is
+// scratch shared with other steps).
+func fillPlane[T float](pl, src []T, wp *widePlan) {
+	done := 0
+	for y := 0; y < wp.h; y++ {
+		at := (y+wp.top)*wp.pw + wp.left
+		clear(pl[done:at])
+		d := pl[at : at+wp.w]
+		if wp.wStride == 1 {
+			copy(d, src[y*wp.hStride:y*wp.hStride+wp.w])
+		} else {
+			for i := range d {
+				d[i] = src[y*wp.hStride+i*wp.wStride]
+			}
+		}
+		done = at + wp.w
+	}
+	clear(pl[done:])
 }
 
 func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error) {
@@ -212,15 +234,9 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 	if ap := accFor(n, cp, p); ap != nil {
 		switch n.shape.DType {
 		case dtypes.Float32:
-			return accT(cp, ap, x, k, out, pool, func(m, nn, kk int, a []float32, aOff, aRow int, b []float32, bRow, bCol int, c []float32, acc bool) {
-				kernels.GemmF32(pool, m, nn, kk, kernels.MatF32{Data: a, Offset: aOff, RowStride: aRow, ColStride: 1},
-					kernels.MatF32{Data: b, RowStride: bRow, ColStride: bCol}, kernels.MatF32{Data: c, RowStride: nn, ColStride: 1}, acc)
-			}), nil
+			return accT(cp, ap, x, k, out, pool, gemmOf[float32](pool)), nil
 		case dtypes.Float64:
-			return accT(cp, ap, x, k, out, pool, func(m, nn, kk int, a []float64, aOff, aRow int, b []float64, bRow, bCol int, c []float64, acc bool) {
-				kernels.GemmF64(pool, m, nn, kk, kernels.MatF64{Data: a, Offset: aOff, RowStride: aRow, ColStride: 1},
-					kernels.MatF64{Data: b, RowStride: bRow, ColStride: bCol}, kernels.MatF64{Data: c, RowStride: nn, ColStride: 1}, acc)
-			}), nil
+			return accT(cp, ap, x, k, out, pool, gemmOf[float64](pool)), nil
 		}
 	}
 	// Kernel as [O][C·KS]: read directly when laid out so, else copied.
@@ -278,7 +294,9 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		chunks = (chunks + cp.workers - 1) / cp.workers * cp.workers
 		cp.chunk = (cp.batch + chunks - 1) / chunks
 	}
-	cp.colsTemp = p.addTemp(n.shape.DType, cp.workers*colsPerItem*cp.chunk)
+	if cp.wide == nil {
+		cp.colsTemp = p.addTemp(n.shape.DType, cp.workers*colsPerItem*cp.chunk)
+	}
 	if cp.groups != nil {
 		size := 0
 		for _, g := range cp.groups {
@@ -287,20 +305,29 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		cp.subTemp = p.addTemp(n.shape.DType, size)
 	}
 	cp.prodTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*rowLen*cp.chunk)
-	if cp.wide != nil {
-		cp.wide.padTemp = p.addTemp(n.shape.DType, cp.workers*cp.inCh*cp.wide.plane)
+	if wp := cp.wide; wp != nil {
+		// Planes of a chunk's items, [item][channel][plane]; B's row
+		// (channel, tap) starts at its tap's offset in the channel's plane,
+		// column (item, q) at the item's planes.
+		wp.padTemp = p.addTemp(n.shape.DType, cp.workers*cp.chunk*cp.inCh*wp.plane)
+		wp.rowOff = make([]int32, cp.inCh*cp.ks)
+		for c := 0; c < cp.inCh; c++ {
+			for kp, off := range wp.offs {
+				wp.rowOff[c*cp.ks+kp] = int32(c*wp.plane + off)
+			}
+		}
+		wp.colOff = make([]int32, cp.chunk*wp.rowLen)
+		for j := 0; j < cp.chunk; j++ {
+			for q := 0; q < wp.rowLen; q++ {
+				wp.colOff[j*wp.rowLen+q] = int32(j*cp.inCh*wp.plane + q)
+			}
+		}
 	}
 	switch n.shape.DType {
 	case dtypes.Float32:
-		return convT(cp, x, k, out, pool, func(m, nn, kk int, a []float32, aOff int, b []float32, bRow, bCol int, c []float32, cOff int) {
-			kernels.GemmF32(pool, m, nn, kk, kernels.MatF32{Data: a, Offset: aOff, RowStride: kk, ColStride: 1},
-				kernels.MatF32{Data: b, RowStride: bRow, ColStride: bCol}, kernels.MatF32{Data: c, Offset: cOff, RowStride: nn, ColStride: 1}, false)
-		}), nil
+		return convT(cp, x, k, out, pool, gemmOf[float32](pool)), nil
 	case dtypes.Float64:
-		return convT(cp, x, k, out, pool, func(m, nn, kk int, a []float64, aOff int, b []float64, bRow, bCol int, c []float64, cOff int) {
-			kernels.GemmF64(pool, m, nn, kk, kernels.MatF64{Data: a, Offset: aOff, RowStride: kk, ColStride: 1},
-				kernels.MatF64{Data: b, RowStride: bRow, ColStride: bCol}, kernels.MatF64{Data: c, Offset: cOff, RowStride: nn, ColStride: 1}, false)
-		}), nil
+		return convT(cp, x, k, out, pool, gemmOf[float64](pool)), nil
 	}
 	return nil, fmt.Errorf("no convolution for %s", n.shape.DType)
 }
@@ -454,7 +481,7 @@ func isRowMajorOrder(dims, strides, order []int) bool {
 	return true
 }
 
-func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m, n, k int, a []T, aOff int, b []T, bRow, bCol int, c []T, cOff int)) step {
+func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm convGemm[T]) step {
 	K := cp.inCh * cp.ks
 	P := cp.positions
 	chunk := cp.chunk
@@ -470,7 +497,10 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 		if cp.outCopy != nil {
 			dst = st.temps[cp.outTemp].([]T)
 		}
-		cols := st.temps[cp.colsTemp].([]T)
+		var cols []T
+		if cp.wide == nil {
+			cols = st.temps[cp.colsTemp].([]T)
+		}
 		prods := st.temps[cp.prodTemp].([]T)
 		// one computes batch items [b0, b1) with worker w's scratch: their
 		// columns side by side, one product, then each item's block out.
@@ -515,7 +545,7 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 					}
 				}
 				pb := prods[w*cp.outCh*chunk*P : w*cp.outCh*chunk*P+cp.outCh*row]
-				gemm(cp.outCh, row, kg, subs, g.subAt, cb, row, 1, pb, 0)
+				gemm(cp.outCh, row, kg, subs, g.subAt, kg, dense(cb, row, 1), pb, 0, false)
 				for j := 0; j < n; j++ {
 					for o := 0; o < cp.outCh; o++ {
 						d := dst[(b0+j)*cp.oB+o*cp.oO:]
@@ -528,35 +558,25 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 			}
 		}
 		wide := func(w, b0, b1 int) {
+			// An implicit product: B's row (channel, tap) is read straight
+			// from the item's padded plane, where the tap's run starts.
 			wp := cp.wide
 			n := b1 - b0
 			row := n * wp.rowLen
-			cb := cols[w*K*chunk*wp.rowLen : w*K*chunk*wp.rowLen+K*row]
-			planes := st.temps[wp.padTemp].([]T)[w*cp.inCh*wp.plane : (w+1)*cp.inCh*wp.plane]
+			per := cp.inCh * wp.plane
+			planes := st.temps[wp.padTemp].([]T)[w*chunk*per : (w*chunk+n)*per]
 			for j := 0; j < n; j++ {
 				base := (b0 + j) * cp.inBatchStride
 				for c := 0; c < cp.inCh; c++ {
-					pl := planes[c*wp.plane : (c+1)*wp.plane]
-					clear(pl)
-					src := xs[base+c*cp.inChStride:]
-					for y := 0; y < wp.h; y++ {
-						d := pl[(y+wp.top)*wp.pw+wp.left : (y+wp.top)*wp.pw+wp.left+wp.w]
-						if wp.wStride == 1 {
-							copy(d, src[y*wp.hStride:y*wp.hStride+wp.w])
-							continue
-						}
-						for i := range d {
-							d[i] = src[y*wp.hStride+i*wp.wStride]
-						}
-					}
-					for kp, off := range wp.offs {
-						r := (c*cp.ks + kp) * row
-						copy(cb[r+j*wp.rowLen:r+(j+1)*wp.rowLen], pl[off:off+wp.rowLen])
-					}
+					fillPlane(planes[j*per+c*wp.plane:j*per+(c+1)*wp.plane], xs[base+c*cp.inChStride:], wp)
 				}
 			}
+			b := bOperand[T]{data: planes, cs: 1, ro: wp.rowOff}
+			if n > 1 {
+				b.co = wp.colOff[:row]
+			}
 			pb := prods[w*cp.outCh*chunk*wp.rowLen : w*cp.outCh*chunk*wp.rowLen+cp.outCh*row]
-			gemm(cp.outCh, row, K, ws, 0, cb, row, 1, pb, 0)
+			gemm(cp.outCh, row, K, ws, 0, K, b, pb, 0, false)
 			for j := 0; j < n; j++ {
 				for o := 0; o < cp.outCh; o++ {
 					d := dst[((b0+j)*cp.outCh+o)*P:]
@@ -608,7 +628,7 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 				// The columns are [row][K]: multiply them as the left operand,
 				// read in place, out^T = colsᵀ·Wᵀ, so that only the (smaller)
 				// kernel is packed; then put the product back in [O][P] order.
-				gemm(row, cp.outCh, K, cb, 0, ws, 1, K, pb, 0)
+				gemm(row, cp.outCh, K, cb, 0, K, dense(ws, 1, K), pb, 0, false)
 				for j := 0; j < n; j++ {
 					for o := 0; o < cp.outCh; o++ {
 						d := dst[((b0+j)*cp.outCh+o)*P : ((b0+j)*cp.outCh+o+1)*P]
@@ -620,10 +640,10 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm func(m
 				return
 			}
 			if n == 1 {
-				gemm(cp.outCh, P, K, ws, 0, cb, bRow, bCol, dst, b0*cp.outCh*P)
+				gemm(cp.outCh, P, K, ws, 0, K, dense(cb, bRow, bCol), dst, b0*cp.outCh*P, false)
 				return
 			}
-			gemm(cp.outCh, row, K, ws, 0, cb, bRow, bCol, pb, 0)
+			gemm(cp.outCh, row, K, ws, 0, K, dense(cb, bRow, bCol), pb, 0, false)
 			for j := 0; j < n; j++ {
 				for o := 0; o < cp.outCh; o++ {
 					copy(dst[((b0+j)*cp.outCh+o)*P:((b0+j)*cp.outCh+o+1)*P], pb[o*row+j*P:o*row+(j+1)*P])
@@ -927,4 +947,40 @@ func reverseLayout(n *node) layout {
 		l.strides[a] = -strides[a]
 	}
 	return l
+}
+
+// bOperand is a product's right operand: strided, or addressed through
+// row or column offset tables (kernels.MatF32's RowOffsets, ColOffsets).
+type bOperand[T float] struct {
+	data   []T
+	rs, cs int
+	ro, co []int32
+}
+
+// dense is a strided right operand.
+func dense[T float](data []T, rs, cs int) bOperand[T] { return bOperand[T]{data: data, rs: rs, cs: cs} }
+
+// convGemm computes C[m×n] (row-major from cOff, row stride n) = A·B, or
+// += when acc; A is row-major from aOff with row stride aRow.
+type convGemm[T float] func(m, n, k int, a []T, aOff, aRow int, b bOperand[T], c []T, cOff int, acc bool)
+
+// gemmOf returns the kernels' product for T on pool.
+func gemmOf[T float](pool *kernels.Pool) convGemm[T] {
+	var f any
+	var zero T
+	switch any(zero).(type) {
+	case float32:
+		f = convGemm[float32](func(m, n, k int, a []float32, aOff, aRow int, b bOperand[float32], c []float32, cOff int, acc bool) {
+			kernels.GemmF32(pool, m, n, k, kernels.MatF32{Data: a, Offset: aOff, RowStride: aRow, ColStride: 1},
+				kernels.MatF32{Data: b.data, RowStride: b.rs, ColStride: b.cs, RowOffsets: b.ro, ColOffsets: b.co},
+				kernels.MatF32{Data: c, Offset: cOff, RowStride: n, ColStride: 1}, acc)
+		})
+	case float64:
+		f = convGemm[float64](func(m, n, k int, a []float64, aOff, aRow int, b bOperand[float64], c []float64, cOff int, acc bool) {
+			kernels.GemmF64(pool, m, n, k, kernels.MatF64{Data: a, Offset: aOff, RowStride: aRow, ColStride: 1},
+				kernels.MatF64{Data: b.data, RowStride: b.rs, ColStride: b.cs, RowOffsets: b.ro, ColOffsets: b.co},
+				kernels.MatF64{Data: c, Offset: cOff, RowStride: n, ColStride: 1}, acc)
+		})
+	}
+	return f.(convGemm[T])
 }

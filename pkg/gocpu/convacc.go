@@ -20,6 +20,21 @@ type accPlan struct {
 	outOff          []int // output offset of (b, pos), b-major
 	outChStride     int   // output stride of o
 	gTemp, partTemp int   // workers × (B·P × KS), workers × (O × B·P)
+	wide            *accWide
+}
+
+// accWide is accPlan over wide rows, for a stride-1, undilated 2D
+// convolution (the kernel gradient of a stride-1 layer): input channel i
+// of every batch item is copied into a zero-padded plane, and the kernel's
+// rows are widened to the plane's width with zeros (W'[o][ky·PW+kx]), so
+// that column (b, qy, qx) of the product's B is one run of b's plane, from
+// qy·PW+qx on, read in place by the GEMM's packing: nothing is gathered.
+type accWide struct {
+	plan         widePlan // its plane is PH·PW + OW: the last run passes the end by up to OW-1
+	kh, kw, kLen int      // the kernel's taps, and kLen = KH·PW
+	colOff       []int32  // (b, pos) -> b·plane + qy·PW + qx
+	planeTemp    int      // workers × B planes
+	kTemp        int      // workers × O × kLen
 }
 
 // accFor returns the accumulating lowering of cp, or nil when it does not
@@ -56,19 +71,67 @@ func accFor(n *node, cp *convPlan, p *plan) *accPlan {
 			ap.outOff[b*cp.positions+pos] = off
 		}
 	}
+	if ap.wide = accWideFor(n, cp, p); ap.wide != nil {
+		ap.partTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*cp.batch*cp.positions)
+		return ap
+	}
 	ap.gTemp = p.addTemp(n.shape.DType, cp.workers*cp.batch*cp.positions*cp.ks)
 	ap.partTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*cp.batch*cp.positions)
 	return ap
 }
 
-// accT is the step of an accPlan; gemm is convT's.
-func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
-	gemmB func(m, n, k int, a []T, aOff, aRow int, b []T, bRow, bCol int, c []T, acc bool)) step {
+// accWideFor returns the wide-row form of an accumulating convolution, or
+// nil when it is not a stride-1, undilated 2D convolution with padding
+// that leaves every window inside the padded plane.
+func accWideFor(n *node, cp *convPlan, p *plan) *accWide {
+	c := n.conv
+	a := c.axes
+	if len(a.InputSpatial) != 2 || !allOnes(c.strides) || !allOnes(c.inputDilations) || !allOnes(c.kernelDilations) {
+		return nil
+	}
+	in, ker := shapeOf(n, 0), shapeOf(n, 1)
+	inStrides := rowMajorStrides(in.Dimensions)
+	h, w := in.Dimensions[a.InputSpatial[0]], in.Dimensions[a.InputSpatial[1]]
+	kh, kw := ker.Dimensions[a.KernelSpatial[0]], ker.Dimensions[a.KernelSpatial[1]]
+	oh, ow := n.shape.Dimensions[a.OutputSpatial[0]], n.shape.Dimensions[a.OutputSpatial[1]]
+	pads := [4]int{}
+	for d := 0; d < 2 && d < len(c.paddings); d++ {
+		pads[2*d], pads[2*d+1] = c.paddings[d][0], c.paddings[d][1]
+	}
+	for _, v := range pads {
+		if v < 0 {
+			return nil
+		}
+	}
+	ph, pw := h+pads[0]+pads[1], w+pads[2]+pads[3]
+	if ph < oh+kh-1 || pw < ow+kw-1 {
+		return nil
+	}
+	aw := &accWide{kh: kh, kw: kw, kLen: kh * pw, plan: widePlan{h: h, w: w, ph: ph, pw: pw, oh: oh, ow: ow,
+		top: pads[0], left: pads[2], hStride: inStrides[a.InputSpatial[0]], wStride: inStrides[a.InputSpatial[1]],
+		plane: ph*pw + ow}}
+	aw.colOff = make([]int32, cp.batch*cp.positions)
+	for b := 0; b < cp.batch; b++ {
+		for q := 0; q < cp.positions; q++ {
+			aw.colOff[b*cp.positions+q] = int32(b*aw.plan.plane + (q/ow)*pw + q%ow)
+		}
+	}
+	aw.planeTemp = p.addTemp(n.shape.DType, cp.workers*cp.batch*aw.plan.plane)
+	aw.kTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*aw.kLen)
+	return aw
+}
+
+// accT is the step of an accPlan.
+func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool, gemm convGemm[T]) step {
 	KS, P, B, O := cp.ks, cp.positions, cp.batch, cp.outCh
 	N := B * P
 	return func(st *state) {
 		xs, ws, zs := st.vals[x].([]T), st.vals[k].([]T), st.vals[out].([]T)
-		gAll, parts := st.temps[ap.gTemp].([]T), st.temps[ap.partTemp].([]T)
+		var gAll []T
+		if ap.wide == nil {
+			gAll = st.temps[ap.gTemp].([]T)
+		}
+		parts := st.temps[ap.partTemp].([]T)
 		clear(parts)
 		free := make(chan int, cp.workers)
 		for w := 0; w < cp.workers; w++ {
@@ -76,8 +139,29 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 		}
 		pool.ParallelFor(cp.inCh, 1, func(lo, hi int) {
 			w := <-free
-			g := gAll[w*N*KS : (w+1)*N*KS]
 			part := parts[w*O*N : (w+1)*O*N]
+			if aw := ap.wide; aw != nil {
+				plane := aw.plan.plane
+				planes := st.temps[aw.planeTemp].([]T)[w*B*plane : (w+1)*B*plane]
+				wk := st.temps[aw.kTemp].([]T)[w*O*aw.kLen : (w+1)*O*aw.kLen]
+				clear(wk) // the widened rows' extra columns stay zero
+				b := bOperand[T]{data: planes, rs: 1, co: aw.colOff}
+				for i := lo; i < hi; i++ {
+					for bi := 0; bi < B; bi++ {
+						fillPlane(planes[bi*plane:(bi+1)*plane], xs[bi*cp.inBatchStride+i*cp.inChStride:], &aw.plan)
+					}
+					for o := 0; o < O; o++ {
+						src := ws[o*ap.kRow+i*ap.kCh:]
+						for ky := 0; ky < aw.kh; ky++ {
+							copy(wk[o*aw.kLen+ky*aw.plan.pw:o*aw.kLen+ky*aw.plan.pw+aw.kw], src[ky*aw.kw:(ky+1)*aw.kw])
+						}
+					}
+					gemm(O, N, aw.kLen, wk, 0, aw.kLen, b, part, 0, true)
+				}
+				free <- w
+				return
+			}
+			g := gAll[w*N*KS : (w+1)*N*KS]
 			for i := lo; i < hi; i++ {
 				for b := 0; b < B; b++ {
 					src := xs[b*cp.inBatchStride+i*cp.inChStride:]
@@ -86,7 +170,7 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 						gather(g[r:r+KS], src, cp.segsT[pos])
 					}
 				}
-				gemmB(O, N, KS, ws, i*ap.kCh, ap.kRow, g, 1, KS, part, true)
+				gemm(O, N, KS, ws, i*ap.kCh, ap.kRow, dense(g, 1, KS), part, 0, true)
 			}
 			free <- w
 		})
