@@ -96,8 +96,8 @@ type widePlan struct {
 	top, left            int // padding before
 	hStride, wStride     int // the input's spatial strides
 	offs                 []int
-	rowLen               int // OH·PW
-	plane                int // PH·PW + KW: a tap's run may pass the end by up to KW-1
+	rowLen               int     // OH·PW
+	plane                int     // PH·PW + KW: a tap's run may pass the end by up to KW-1
 	padTemp              int     // workers × chunk × C planes
 	rowOff, colOff       []int32 // the product's B through the planes
 }
