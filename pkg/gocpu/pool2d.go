@@ -251,32 +251,33 @@ func orderKey(v float32, isMax bool) int32 {
 }
 
 // keyScratch holds reduceArgKeys' per-call buffers.
-var keyScratch = sync.Pool{New: func() any { return new([]int32) }}
+var keyScratch = sync.Pool{New: func() any { return new([]int64) }}
 
-// reduceArgKeys is reduceArg2DPlanes for float32 on order keys: each plane
-// is turned into keys once; the row pass keeps, per output column, the
-// best key of its row window and where it is; the column pass does the
-// same over the rows of the window. Ties keep the first (row-major), as
-// SelectAndScatter does.
+// noKey marks a window that reads only padding.
+const noKey = math.MinInt64
+
+// reduceArgKeys is reduceArg2DPlanes for float32 on 64-bit keys: the order
+// key of a value in the high half and the complement of its plane offset in
+// the low half, so that the largest key is the extreme value and, among
+// equal values, the first one in row-major order, whichever order the keys
+// are compared in. Pooling is then plain integer maxima (conditional
+// moves, no branches): over each row's window, then over the window's
+// rows; the offset comes back out of the winning key.
 func reduceArgKeys(p plane2D, isMax bool, x, z []float32, arg []int32, lo, hi int) {
-	need := p.h*p.w + 2*p.h*p.ow + 2*p.ow
-	bp := keyScratch.Get().(*[]int32)
+	need := p.h*p.w + p.h*p.ow
+	bp := keyScratch.Get().(*[]int64)
 	if cap(*bp) < need {
-		*bp = make([]int32, need)
+		*bp = make([]int64, need)
 	}
-	buf := (*bp)[:need]
-	keys := buf[:p.h*p.w]
-	hk := buf[p.h*p.w : p.h*p.w+p.h*p.ow]
-	hc := buf[p.h*p.w+p.h*p.ow : p.h*p.w+2*p.h*p.ow]
-	bk := buf[p.h*p.w+2*p.h*p.ow : p.h*p.w+2*p.h*p.ow+p.ow]
-	ba := buf[p.h*p.w+2*p.h*p.ow+p.ow:]
+	keys := (*bp)[:p.h*p.w]
+	hk := (*bp)[p.h*p.w : need]
 	for pl := lo; pl < hi; pl++ {
 		xs := x[pl*p.h*p.w : (pl+1)*p.h*p.w]
 		for i, v := range xs {
-			keys[i] = orderKey(v, isMax)
+			keys[i] = int64(orderKey(v, isMax))<<32 | int64(^uint32(i))
 		}
 		for y := 0; y < p.h; y++ {
-			rowKeys(p, keys[y*p.w:(y+1)*p.w], hk[y*p.ow:(y+1)*p.ow], hc[y*p.ow:(y+1)*p.ow])
+			rowMax(p, keys[y*p.w:(y+1)*p.w], hk[y*p.ow:(y+1)*p.ow])
 		}
 		zs, as := z[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow], arg[pl*p.oh*p.ow:(pl+1)*p.oh*p.ow]
 		for oy := 0; oy < p.oh; oy++ {
@@ -290,88 +291,70 @@ func reduceArgKeys(p plane2D, isMax bool, x, z []float32, arg []int32, lo, hi in
 				}
 				continue
 			}
-			k0, c0 := hk[y0*p.ow:(y0+1)*p.ow], hc[y0*p.ow:(y0+1)*p.ow]
-			base := int32(y0 * p.w)
-			for i := range bk {
-				bk[i], ba[i] = k0[i], base+c0[i]
-			}
-			for y := y0 + 1; y < y1; y++ {
-				k1, c1 := hk[y*p.ow:(y+1)*p.ow], hc[y*p.ow:(y+1)*p.ow]
-				k1, c1 = k1[:len(bk)], c1[:len(bk)]
-				base := int32(y * p.w)
-				for i := range bk {
-					b, a := bk[i], ba[i]
-					k, c := k1[i], base+c1[i]
-					if k > b {
-						b = k
-						a = c
-					}
-					bk[i], ba[i] = b, a
+			// The window's rows: first, second and last in one pass, any
+			// others (windows over three high) folded in on the way.
+			best := hk[y0*p.ow : (y0+1)*p.ow]
+			y := y0 + 1
+			switch y1 - y0 {
+			case 1:
+				for i := range zr {
+					zr[i], ar[i] = pooled(best[i], xs, isMax)
 				}
-			}
-			for i, a := range ba {
-				if bk[i] == math.MinInt32 { // every row of the window is padding there
-					zr[i], ar[i] = extreme[float32](isMax), -1
-					continue
+				continue
+			case 2:
+				b := hk[y*p.ow : (y+1)*p.ow]
+				b = b[:len(zr)]
+				for i := range zr {
+					zr[i], ar[i] = pooled(max(best[i], b[i]), xs, isMax)
 				}
-				zr[i], ar[i] = xs[a], a
+				continue
+			}
+			b := hk[y*p.ow : (y+1)*p.ow]
+			c := hk[(y1-1)*p.ow : y1*p.ow]
+			best, b, c = best[:len(zr)], b[:len(zr)], c[:len(zr)]
+			for i := range zr {
+				m := max(best[i], b[i], c[i])
+				for r := y + 1; r < y1-1; r++ { // windows over three rows high
+					m = max(m, hk[r*p.ow+i])
+				}
+				zr[i], ar[i] = pooled(m, xs, isMax)
 			}
 		}
 	}
 	keyScratch.Put(bp)
 }
 
-// rowKeys finds, for each output column of one row, the best key of its
-// window and its column (-1 when the window reads only padding). The 3-wide,
-// stride-1, pad-1 window of TrashNet and GoogLeNet has its own loop.
-func rowKeys(p plane2D, kr, ok, oc []int32) {
+// pooled decodes a winning key: the value at its offset and the offset,
+// or the reduction's identity and -1 when the window read only padding.
+func pooled(k int64, xs []float32, isMax bool) (float32, int32) {
+	if k == noKey {
+		return extreme[float32](isMax), -1
+	}
+	at := int32(^uint32(k))
+	return xs[at], at
+}
+
+// rowMax takes, for each output column of one row, the largest key of its
+// window (noKey when the window reads only padding). The 3-wide, stride-1,
+// pad-1 window of TrashNet and GoogLeNet has its own loop.
+func rowMax(p plane2D, kr, out []int64) {
 	w := p.w
-	if p.kw == 3 && p.sw == 1 && p.pw == 1 && w >= 3 && p.ow == w {
-		b, c := kr[0], int32(0)
-		if k := kr[1]; k > b {
-			b = k
-			c = 1
-		}
-		ok[0], oc[0] = b, c
+	if p.kw == 3 && p.sw == 1 && p.pw == 1 && w >= 2 && p.ow == w {
+		out[0] = max(kr[0], kr[1])
 		for x := 1; x < w-1; x++ {
 			r := kr[x-1 : x+2 : x+2]
-			b, c := r[0], int32(x-1)
-			k1, k2 := r[1], r[2]
-			if k1 > b {
-				b = k1
-				c = int32(x)
-			}
-			if k2 > b {
-				b = k2
-				c = int32(x + 1)
-			}
-			ok[x], oc[x] = b, c
+			out[x] = max(r[0], r[1], r[2])
 		}
-		b, c = kr[w-2], int32(w-2)
-		if k := kr[w-1]; k > b {
-			b = k
-			c = int32(w - 1)
-		}
-		ok[w-1], oc[w-1] = b, c
+		out[w-1] = max(kr[w-2], kr[w-1])
 		return
 	}
-	for ox := range ok {
+	for ox := range out {
 		x0 := ox*p.sw - p.pw
 		x1 := min(x0+p.kw, w)
-		x0 = max(x0, 0)
-		if x0 >= x1 {
-			ok[ox], oc[ox] = math.MinInt32, -1
-			continue
+		m := int64(noKey)
+		for _, k := range kr[max(x0, 0):max(x1, 0)] {
+			m = max(m, k)
 		}
-		b, c := kr[x0], int32(x0)
-		for i := x0 + 1; i < x1; i++ {
-			k := kr[i]
-			ci := int32(i)
-			if k > b {
-				b = k
-				c = ci
-			}
-		}
-		ok[ox], oc[ox] = b, c
+		out[ox] = m
 	}
 }
