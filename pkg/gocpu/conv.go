@@ -98,7 +98,7 @@ type widePlan struct {
 	offs                 []int
 	rowLen               int     // OH·PW
 	plane                int     // PH·PW + KW: a tap's run may pass the end by up to KW-1
-	padTemp              int     // workers × chunk × C planes
+	padTemp              int     // workers × (chunk × C planes + widePad)
 	rowOff, colOff       []int32 // the product's B through the planes
 }
 
@@ -122,6 +122,10 @@ func fillPlane[T float](pl, src []T, wp *widePlan) {
 	}
 	clear(pl[done:])
 }
+
+// widePad is slack after a worker's planes, so that the GEMM kernel may
+// read a whole vector of 16 values from the start of any run.
+const widePad = 16
 
 func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error) {
 	c := n.conv
@@ -309,7 +313,7 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		// Planes of a chunk's items, [item][channel][plane]; B's row
 		// (channel, tap) starts at its tap's offset in the channel's plane,
 		// column (item, q) at the item's planes.
-		wp.padTemp = p.addTemp(n.shape.DType, cp.workers*cp.chunk*cp.inCh*wp.plane)
+		wp.padTemp = p.addTemp(n.shape.DType, cp.workers*(cp.chunk*cp.inCh*wp.plane+widePad))
 		wp.rowOff = make([]int32, cp.inCh*cp.ks)
 		for c := 0; c < cp.inCh; c++ {
 			for kp, off := range wp.offs {
@@ -564,7 +568,8 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm convGe
 			n := b1 - b0
 			row := n * wp.rowLen
 			per := cp.inCh * wp.plane
-			planes := st.temps[wp.padTemp].([]T)[w*chunk*per : (w*chunk+n)*per]
+			at := w * (chunk*per + widePad)
+			planes := st.temps[wp.padTemp].([]T)[at : at+n*per+widePad]
 			for j := 0; j < n; j++ {
 				base := (b0 + j) * cp.inBatchStride
 				for c := 0; c < cp.inCh; c++ {
