@@ -90,6 +90,33 @@ type microKernel[T float] func(kc int, a, b, c []T, ldc int, acc bool)
 // next mr rows of A, on a first pass over a block of A read from memory.
 type directKernel[T float] func(kc int, a []T, ars, acs int, b []T, brs int, bDirect bool, c []T, ldc, rlo, rhi, cols int, acc, prefetchA bool)
 
+// tableKernel is directKernel with B read in place through a row table:
+// row p of B is b[rows.rows[p]:], nr values readable from each (only cols
+// are stored). It reads a B addressed through RowOffsets with ColStride 1
+// (an implicit-GEMM convolution's input) without packing it.
+type tableKernel[T float] func(kc int, a []T, ars, acs int, b []T, rows rowTable, c []T, ldc, rlo, rhi, cols int, acc, prefetchA bool)
+
+// rowTable is a row offset table with bounds on its entries, lo <= rows[p]
+// <= hi for every p, computed once per product so that a table kernel
+// checks its reads against its B slice without a pass over the table per
+// tile. Make one with newRowTable and narrow it with slice, which keep the
+// bounds valid.
+type rowTable struct {
+	rows   []int32
+	lo, hi int
+}
+
+// newRowTable returns rows (non-empty) with its least and greatest entries.
+func newRowTable(rows []int32) rowTable {
+	lo, hi := axisSpan(len(rows), 0, rows)
+	return rowTable{rows, lo, hi}
+}
+
+// slice returns entries [i, j) of t, with t's bounds.
+func (t rowTable) slice(i, j int) rowTable {
+	return rowTable{t.rows[i:j], t.lo, t.hi}
+}
+
 // kernelDesc describes a microkernel and the blocking it is tuned for.
 type kernelDesc[T float] struct {
 	name       string
@@ -97,6 +124,7 @@ type kernelDesc[T float] struct {
 	mc, kc, nc int // cache blocks: A block mc×kc (L2), B block kc×nc (L3)
 	kern       microKernel[T]
 	direct     directKernel[T] // optional: reads A unpacked, stores partial tiles
+	table      tableKernel[T]  // optional, with direct: reads B through RowOffsets unpacked
 }
 
 var (

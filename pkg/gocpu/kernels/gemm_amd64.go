@@ -56,8 +56,35 @@ func avx2Direct6x16(kc int, a []float32, ars, acs int, b []float32, brs int, bDi
 	sgemm6x16(kc, &a[0], ars, acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
 }
 
+// sgemm6x16t is sgemm6x16 with row p of B at b[rows[p]], 16 values readable
+// from each (flags: 1 accumulate, 4 prefetch the next 6 rows of A).
+//
+//go:noescape
+func sgemm6x16t(kc int, a *float32, ars, acs int, b *float32, rows *int32, c *float32, ldc, rlo, rhi, cols, flags int)
+
+func avx2Table6x16(kc int, a []float32, ars, acs int, b []float32, rows rowTable, c []float32, ldc, rlo, rhi, cols int, acc, prefetchA bool) {
+	// Bounds checks that cover every access the assembly makes: rows.lo and
+	// rows.hi bound the table's entries (see rowTable).
+	if kc < 1 || ars < 0 || acs < 0 || ldc < 0 || len(rows.rows) < kc || rows.lo < 0 || rows.hi+16 > len(b) {
+		panic("kernels: bad operands for sgemm6x16t")
+	}
+	_ = a[5*ars+(kc-1)*acs]
+	_ = c[(rhi-1)*ldc+cols-1]
+	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 16 {
+		panic("kernels: bad tile for sgemm6x16t")
+	}
+	flags := 0
+	if acc {
+		flags |= 1
+	}
+	if prefetchA {
+		flags |= 4
+	}
+	sgemm6x16t(kc, &a[0], ars, acs, &b[0], &rows.rows[0], &c[0], ldc, rlo, rhi, cols, flags)
+}
+
 var avx2F32 = &kernelDesc[float32]{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 256, nc: 4096,
-	kern: avx2Kernel6x16, direct: avx2Direct6x16}
+	kern: avx2Kernel6x16, direct: avx2Direct6x16, table: avx2Table6x16}
 
 func hasAVX2FMA() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
@@ -114,8 +141,32 @@ func avx2Direct6x8(kc int, a []float64, ars, acs int, b []float64, brs int, bDir
 	dgemm6x8(kc, &a[0], ars, acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
 }
 
+// dgemm6x8t is sgemm6x16t for float64: 8 values readable per row of B.
+//
+//go:noescape
+func dgemm6x8t(kc int, a *float64, ars, acs int, b *float64, rows *int32, c *float64, ldc, rlo, rhi, cols, flags int)
+
+func avx2Table6x8(kc int, a []float64, ars, acs int, b []float64, rows rowTable, c []float64, ldc, rlo, rhi, cols int, acc, prefetchA bool) {
+	if kc < 1 || ars < 0 || acs < 0 || ldc < 0 || len(rows.rows) < kc || rows.lo < 0 || rows.hi+8 > len(b) {
+		panic("kernels: bad operands for dgemm6x8t")
+	}
+	_ = a[5*ars+(kc-1)*acs]
+	_ = c[(rhi-1)*ldc+cols-1]
+	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 8 {
+		panic("kernels: bad tile for dgemm6x8t")
+	}
+	flags := 0
+	if acc {
+		flags |= 1
+	}
+	if prefetchA {
+		flags |= 4
+	}
+	dgemm6x8t(kc, &a[0], ars, acs, &b[0], &rows.rows[0], &c[0], ldc, rlo, rhi, cols, flags)
+}
+
 var avx2F64 = &kernelDesc[float64]{name: "avx2", mr: 6, nr: 8, mc: 72, kc: 256, nc: 4096,
-	kern: avx2Kernel6x8, direct: avx2Direct6x8}
+	kern: avx2Kernel6x8, direct: avx2Direct6x8, table: avx2Table6x8}
 
 func archF64() *kernelDesc[float64] {
 	if hasAVX2FMA() {

@@ -294,3 +294,40 @@ func TestGemmTableNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestTableKernelBounds checks that the table kernels refuse a row table
+// that would read outside B, and read up to its last element.
+func TestTableKernelBounds(t *testing.T) {
+	if bestF32.table == nil || bestF64.table == nil {
+		t.Skip("no table kernel on this CPU")
+	}
+	a32, b32, c32 := make([]float32, 6*2), make([]float32, 40), make([]float32, 6*16)
+	a64, b64, c64 := make([]float64, 6*2), make([]float64, 32), make([]float64, 6*8)
+	for _, tc := range []struct {
+		name string
+		kc   int
+		rows []int32
+	}{
+		{"entry past b", 2, []int32{0, 25}}, // f32: 25+16 > 40; f64: 25+8 > 32
+		{"negative entry", 2, []int32{-1, 0}},
+		{"short table", 2, []int32{0}},
+		{"kc = 0", 0, []int32{0}},
+	} {
+		for _, f64 := range []bool{false, true} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s, float64=%v: no panic", tc.name, f64)
+					}
+				}()
+				if f64 {
+					bestF64.table(tc.kc, a64, 1, 6, b64, newRowTable(tc.rows), c64, 8, 0, 6, 8, false, false)
+				} else {
+					bestF32.table(tc.kc, a32, 1, 6, b32, newRowTable(tc.rows), c32, 16, 0, 6, 16, false, false)
+				}
+			}()
+		}
+	}
+	bestF32.table(2, a32, 1, 6, b32, newRowTable([]int32{0, 24}), c32, 16, 0, 6, 16, false, false)
+	bestF64.table(2, a64, 1, 6, b64, newRowTable([]int32{0, 24}), c64, 8, 0, 6, 8, false, false)
+}
