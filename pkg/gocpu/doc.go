@@ -48,23 +48,35 @@
 //     kernels), is a product per group of batch items:
 //     out[o][p] = Σ_k W[o][k]·cols[k][p], where cols is gathered from the
 //     input through a table of offsets made at compile time and stored as
-//     runs. Stride-1 2D convolutions gather "wide" rows instead: each input
-//     channel is copied once into a zero-padded plane, a tap's columns are
-//     then one run of it, and the product covers the padded width (the extra
-//     columns are dropped). When the kernel is larger than its output (a
-//     kernel's gradient) the columns are gathered transposed, whose runs are
-//     the long ones. Output positions are grouped by the taps that read
-//     values when the input is dilated (a strided convolution's input
-//     gradient: the holes are never multiplied) or when most taps read
-//     padding (ResNet-18's 1×1 and 2×2 stages). Groups of items share one
-//     product, so the kernel is packed once for all of them, and groups run
-//     on the workers in parallel.
+//     runs (a strided convolution's runs step through the row). Stride-1
+//     2D convolutions are implicit GEMMs over "wide" rows instead: each
+//     input channel is copied once into a zero-padded plane, a tap's
+//     columns are then one run of it, which the GEMM reads in place through
+//     a table of row offsets (kernels.MatF32's RowOffsets), and the product
+//     covers the padded width (the extra columns are dropped). When the
+//     kernel is larger than its output (a kernel's gradient, whose "input
+//     channels" are the batch), each worker takes a range of the batch and
+//     sums, per sample, the product of the output gradient (read in place)
+//     with the sample's windows into partial results of its own: for a
+//     stride-1 layer the windows are runs of padded planes read through
+//     column offsets (ColOffsets), otherwise they are gathered. Output
+//     positions are grouped by the taps that read values when the input is
+//     dilated (a strided convolution's input gradient: the holes are never
+//     multiplied) or when most taps read padding (ResNet-18's 1×1 stage);
+//     groups pick their taps through the kernel's strides and write through
+//     the output's. Groups of items share one product, and groups run on
+//     the workers in parallel.
 //   - ReduceWindow (pooling) and SelectAndScatter (max pooling's gradient)
 //     are direct loops over planes when the windows are on the last two
 //     axes (window tables made at compile time otherwise). A max pooling
 //     and the SelectAndScatter of its gradient over the same operand are
-//     paired: the pooling records where each maximum was (separably: rows'
-//     extremes, then columns'), and the gradient scatters without searching.
+//     paired: the pooling records where each maximum was, and the gradient
+//     scatters without searching. In float32 the pooling compares 64-bit
+//     integer keys (the value's order in the high half, its position's
+//     complement in the low half), so rows' and then columns' maxima are
+//     branch-free and ties go to the first, as in SelectAndScatter.
+//   - ReduceSum over N, H, W (batch norm's statistics) sums each contiguous
+//     run with the AVX2 kernel.
 //   - Float32 element-wise arithmetic, max, min, sign, sigmoid and sums run
 //     eight values per instruction on AVX2 (kernels), in fused tiles too.
 //
