@@ -16,10 +16,11 @@
 // table or a stride), so that a convolution is computed as an "implicit GEMM"
 // reading its input in place instead of an im2col copy: in the forward pass
 // row (channel, tap) of B starts at channel*plane + tapOffset and runs along
-// the image; in the kernel gradient column (channel, tap) does. Only packing
-// reads the tables (B is never read in place when it has them), so the
-// kernels, the blocking and split-K (which slices RowOffsets) are unchanged;
-// the bounds check takes the least and greatest table entries.
+// the image; in the kernel gradient column (channel, tap) does. Packing reads
+// the tables, so the kernels, the blocking and split-K (which slices
+// RowOffsets) are unchanged; the bounds check takes the least and greatest
+// table entries. The one exception is the forward case, RowOffsets with
+// ColStride 1, which the AVX2 kernels read in place (see Packing).
 //
 // # Blocking
 //
@@ -61,7 +62,14 @@
 // computed as the last MR rows of A, overlapping the previous group, with
 // only the new rows stored; A is packed only when it has fewer than MR rows.
 // When A has few rows (M <= 36) a row-major B is also read in place instead
-// of packed, since each packed value would be used only a few times. Partial
+// of packed, since each packed value would be used only a few times. So is,
+// at any M, a B whose rows are found through RowOffsets with ColStride 1 (a
+// convolution's input), by table kernels (sgemm6x16t, dgemm6x8t) that load
+// row p of a panel from its table entry: with M = 64 output channels a
+// packed panel would serve only 11 micro-panels of A, and packing took
+// about a fifth of the product. These kernels load whole NR-wide rows, so a
+// panel is read in place only when every row has NR values inside Data; a
+// last partial panel that does not (B ends Data) is packed. Partial
 // tiles (N not a multiple of NR) are stored with masks inside the kernel, and
 // a tile with at most NR/2 columns runs a half-width loop. The generic kernel
 // packs both operands (A into MR-row panels) and writes partial tiles through

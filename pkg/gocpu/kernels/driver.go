@@ -26,6 +26,9 @@ type gemmCall[T float] struct {
 	parts       []T // split-K partial outputs, (splits-1) × m × n
 	bpBuf, pBuf *[]T
 	bDirect     bool // the kernel reads B in place (no B packing)
+	tableJ      int  // panels starting before column tableJ are read through the row table (no packing)
+	rt          rowTable
+	tablePanels int // panels of the current column block read through the row table
 
 	packBFn, computeFn, splitFn func(start, end int)
 }
@@ -69,6 +72,7 @@ func getCall[T float]() *gemmCall[T] {
 
 func putCall[T float](g *gemmCall[T]) {
 	g.a, g.b, g.c, g.bp, g.parts, g.p = mat[T]{}, mat[T]{}, mat[T]{}, nil, nil, nil
+	g.rt = rowTable{}
 	l := calls[T]()
 	l.mu.Lock()
 	l.free = append(l.free, g)
@@ -132,10 +136,27 @@ func (g *gemmCall[T]) plan() {
 	g.ppg = ceilDiv(panels, g.nGroups)
 	g.nGroups = ceilDiv(panels, g.ppg)
 	// With few rows of A, each packed B element would be used only a few
-	// times: let a direct kernel read a row-major B in place (but not
-	// through offset tables, which only packing reads).
+	// times: let a direct kernel read a row-major B in place.
 	g.bDirect = kd.direct != nil && g.b.cs == 1 && g.b.rs >= 0 && !g.b.tables() && g.a.rs >= 0 && g.a.cs >= 0 && g.m <= directBMaxM
+	// A B whose rows are contiguous runs found through RowOffsets (an
+	// implicit-GEMM convolution's input) is read in place by a table kernel
+	// in every panel whose rows all have nr readable values: the panel at
+	// column j reads data[off+R(p)+j:][:nr], so all but maybe a last partial
+	// panel when Data ends with B. Other panels are packed.
+	g.tableJ, g.rt = 0, rowTable{}
+	b := &g.b
+	if kd.table != nil && kd.direct != nil && b.ro != nil && b.co == nil && b.cs == 1 && b.off >= 0 && g.a.rs >= 0 && g.a.cs >= 0 {
+		g.rt = newRowTable(b.ro[:g.k])
+		if g.rt.lo >= 0 {
+			g.tableJ = max(0, len(b.data)-b.off-g.rt.hi-kd.nr+1)
+		}
+	}
 }
+
+// testHookPanels, when a test sets it, is told for each column block of B
+// how many of its panels are read through the row table and how many are
+// packed (it may be called concurrently).
+var testHookPanels func(table, packed int)
 
 func (g *gemmCall[T]) parallel(n, nchunks int, fn func(start, end int)) {
 	if g.workers <= 1 || nchunks <= 1 {
@@ -158,23 +179,32 @@ func (g *gemmCall[T]) blocked() {
 	nr := kd.nr
 	kspan := g.kc
 	panelsMax := ceilDiv(min(g.n, kd.nc), nr)
-	if g.bDirect || g.k*panelsMax*nr <= wholeKMaxPack {
+	pack := !g.bDirect && g.tableJ <= (g.n-1)/nr*nr // some panel is packed
+	if !pack || g.k*panelsMax*nr <= wholeKMaxPack {
 		kspan = g.k
 	}
-	if !g.bDirect {
+	if pack {
 		g.bpBuf = bufs[T]().get(min(kspan, g.k) * panelsMax * nr)
 		g.bp = *g.bpBuf
 	}
 	for jc := 0; jc < g.n; jc += kd.nc {
 		g.jc, g.ncur = jc, min(kd.nc, g.n-jc)
 		g.panels = ceilDiv(g.ncur, nr)
+		g.tablePanels = min(g.panels, ceilDiv(max(0, g.tableJ-jc), nr))
+		packed := 0
+		if pack {
+			packed = g.panels - g.tablePanels
+		}
+		if testHookPanels != nil {
+			testHookPanels(g.tablePanels, packed)
+		}
 		groups := ceilDiv(g.panels, g.ppg)
 		for pc := 0; pc < g.k; pc += kspan {
 			g.pcLo, g.pcHi = pc, min(g.k, pc+kspan)
-			if !g.bDirect {
-				units := ceilDiv(g.pcHi-g.pcLo, g.kc) * g.panels
+			if packed > 0 {
+				units := ceilDiv(g.pcHi-g.pcLo, g.kc) * packed
 				packChunks := 1
-				if (g.pcHi-g.pcLo)*g.panels*nr >= parallelPackMin {
+				if (g.pcHi-g.pcLo)*packed*nr >= parallelPackMin {
 					packChunks = g.workers
 				}
 				g.parallel(units, packChunks, g.packBFn)
@@ -197,11 +227,12 @@ func (g *gemmCall[T]) bPanel(pc, kcur, q int) []T {
 }
 
 // packB packs units [start,end) of the current B span: unit = (K block,
-// panel).
+// panel), over the panels not read through the row table.
 func (g *gemmCall[T]) packB(start, end int) {
 	nr := g.kd.nr
+	packed := g.panels - g.tablePanels
 	for u := start; u < end; u++ {
-		t, q := u/g.panels, u%g.panels
+		t, q := u/packed, g.tablePanels+u%packed
 		pc := g.pcLo + t*g.kc
 		kcur := min(g.kc, g.pcHi-pc)
 		j := q * nr
@@ -316,7 +347,8 @@ func (g *gemmCall[T]) split(start, end int) {
 // micro-panel of A (fewer than mr rows) is read as the last mr rows of A,
 // overlapping the previous micro-panel, of which only the new rows are
 // stored; only when A has fewer than mr rows is it packed, zero-padded.
-// When g.bDirect, B is read in place too.
+// When g.bDirect, B is read in place too, and so are the panels read
+// through the row table (j < g.tableJ), by the table kernel.
 func (g *gemmCall[T]) computeDirect(start, end int) {
 	kd := g.kd
 	mr, nr := kd.mr, kd.nr
@@ -338,32 +370,49 @@ func (g *gemmCall[T]) computeDirect(start, end int) {
 			if buf != nil {
 				packA(*buf, a, 0, g.m, pc, kcur, mr)
 			}
+			var rt rowTable
+			if g.tablePanels > q0 {
+				rt = g.rt.slice(pc, pc+kcur)
+			}
 			for q := q0; q < q1; q++ {
 				j := g.jc + q*nr
 				cols := min(nr, g.n-j)
+				table := q < g.tablePanels
 				var bpan []T
 				brs := nr
-				if g.bDirect {
+				switch {
+				case table:
+					bpan = b.data[b.off+j:]
+				case g.bDirect:
 					bpan = b.data[b.off+pc*b.rs+j:]
 					brs = b.rs
-				} else {
+				default:
 					bpan = g.bPanel(pc, kcur, q)
 				}
 				first := q == q0 // first pass over this block of A
 				for r := 0; r < mcur; r += mr {
+					// Tile rows rlo..rhi-1 of the mr rows of A from i1.
 					i := i0 + r
 					rows := min(mr, mcur-r)
+					var ap []T
+					ars, acs := a.rs, a.cs
+					i1, rlo, rhi, pf := i, 0, mr, false
 					switch {
 					case rows == mr:
-						kd.direct(kcur, a.data[a.off+i*a.rs+pc*a.cs:], a.rs, a.cs, bpan, brs, g.bDirect,
-							c.data[c.off+i*c.rs+j:], c.rs, 0, mr, cols, acc, first)
+						ap = a.data[a.off+i*a.rs+pc*a.cs:]
+						pf = first
 					case g.m >= mr:
-						i1 := g.m - mr // rows i1..m-1: the last mr rows of A
-						kd.direct(kcur, a.data[a.off+i1*a.rs+pc*a.cs:], a.rs, a.cs, bpan, brs, g.bDirect,
-							c.data[c.off+i1*c.rs+j:], c.rs, i-i1, mr, cols, acc, false)
+						i1 = g.m - mr // rows i1..m-1: the last mr rows of A
+						ap = a.data[a.off+i1*a.rs+pc*a.cs:]
+						rlo = i - i1
 					default:
-						kd.direct(kcur, *buf, 1, mr, bpan, brs, g.bDirect,
-							c.data[c.off+i*c.rs+j:], c.rs, 0, rows, cols, acc, false)
+						ap, ars, acs, rhi = *buf, 1, mr, rows
+					}
+					cp := c.data[c.off+i1*c.rs+j:]
+					if table {
+						kd.table(kcur, ap, ars, acs, bpan, rt, cp, c.rs, rlo, rhi, cols, acc, pf)
+					} else {
+						kd.direct(kcur, ap, ars, acs, bpan, brs, g.bDirect, cp, c.rs, rlo, rhi, cols, acc, pf)
 					}
 				}
 			}

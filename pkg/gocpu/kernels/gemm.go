@@ -17,11 +17,13 @@ import (
 // is non-nil and i*RowStride otherwise, and C(j) is ColOffsets[j] when
 // ColOffsets is non-nil and j*ColStride otherwise. Offsets may repeat and
 // need not be sorted. A table must have at least as many entries as the
-// operand has rows (columns). Only packing reads the tables, so they cost
-// little: the fast cases are RowOffsets with ColStride 1 (each row a
-// contiguous run, as in a forward convolution) and ColOffsets with
-// RowStride 1 (each column a contiguous run, as in a kernel gradient).
-// A and C must not have tables.
+// operand has rows (columns). The fast cases are RowOffsets with ColStride 1
+// (each row a contiguous run, as in a forward convolution), which the AVX2
+// kernels read in place, and ColOffsets with RowStride 1 (each column a
+// contiguous run, as in a kernel gradient), which is packed quickly; other
+// layouts are gathered when packed. Leaving NR-1 (15 for float32, 7 for
+// float64) readable values after the run of the row with the greatest offset
+// lets a last partial column panel be read in place too. A and C must not have tables.
 type MatF32 struct {
 	Data                         []float32
 	Offset, RowStride, ColStride int

@@ -2,8 +2,11 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -186,8 +189,9 @@ func TestGemmTables(t *testing.T) {
 
 // TestGemmTableMatchesDense checks that a forward convolution through a row
 // table gives bit for bit the product of the materialised (im2col) B, since
-// the tables only change how B is packed (m > 36, so the dense B is packed
-// too).
+// the tables only change where B is read (packed, or in place by the AVX2
+// table kernel, which makes the same operations in the same order) and not
+// what is computed (m > 36, so the dense B is packed).
 func TestGemmTableMatchesDense(t *testing.T) {
 	const m, n, k = 64, 288, 576
 	r := rand.New(rand.NewPCG(13, 14))
@@ -270,6 +274,7 @@ func TestGemmTableNoAllocs(t *testing.T) {
 		l tableLayout
 	}{
 		{shape{64, 288, 576}, tableLayouts[0]}, // forward convolution
+		{shape{64, 17, 576}, tableLayouts[0]},  // the same, a last panel packed
 		{shape{25, 6, 7840}, tableLayouts[4]},  // kernel gradient, split-K
 		{shape{10, 10, 10}, tableLayouts[7]},   // triple loop
 	} {
@@ -291,6 +296,148 @@ func TestGemmTableNoAllocs(t *testing.T) {
 					t.Errorf("%v B%s generic=%v: %.2f allocations per call", s, tc.l.name, generic, allocs)
 				}
 			})
+		}
+	}
+}
+
+// withoutTableKernel returns kd without its table kernel (kd itself when it
+// has none): the test hook that makes a product pack a B addressed through
+// RowOffsets, as it does with the generic kernels.
+func withoutTableKernel[T float](kd *kernelDesc[T]) *kernelDesc[T] {
+	if kd.table == nil {
+		return kd
+	}
+	c := *kd
+	c.table = nil
+	return &c
+}
+
+// tableVariant returns b (a forward-convolution B, RowOffsets with ColStride
+// 1) with its Data, as mode says: "exact", as newTableOperand makes it, just
+// large enough for B, so that the table kernel can read only the panels
+// with nr columns; "slack", with 16 NaNs after it, enough for every panel
+// (the NaNs are read for partial panels but must not reach C); "negative",
+// with slack too but its RowOffsets shifted to start at -2 (and Offset by as
+// much), which the table kernel does not take.
+func tableVariant(b operand, mode string) operand {
+	if mode == "exact" {
+		return b
+	}
+	nan64 := slices.Repeat([]float64{math.NaN()}, 16)
+	nan32 := slices.Repeat([]float32{float32(math.NaN())}, 16)
+	b.m64.Data = slices.Concat(b.m64.Data, nan64)
+	b.m32.Data = slices.Concat(b.m32.Data, nan32)
+	if mode == "negative" {
+		ro := b.m32.RowOffsets
+		lo, _ := axisSpan(len(ro), 0, ro)
+		shifted := make([]int32, len(ro))
+		for i, v := range ro {
+			shifted[i] = v - int32(lo) - 2
+		}
+		b.m64.RowOffsets, b.m32.RowOffsets = shifted, shifted
+		b.m64.Offset += lo + 2
+		b.m32.Offset += lo + 2
+	}
+	return b
+}
+
+// TestGemmTableKernel checks the products whose B is read in place through
+// its row table by a table kernel (the AVX2 sgemm6x16t and dgemm6x8t)
+// against the triple loop: every tile shape (partial rows, partial and
+// narrow columns), K from 1 to several K blocks, accumulation, one and two
+// workers (split-K for n = 1), B packed for all of K or per K block where
+// some panels are packed, and that the table kernel reads exactly the panels
+// it may: all of them when Data has slack, those with nr columns when B
+// ends Data, none with negative offsets or with the generic kernel.
+func TestGemmTableKernel(t *testing.T) {
+	defer func(d int) { directMax = d }(directMax)
+	directMax = 0 // tiny shapes through the kernels too
+	var calls, tablePanels, packedPanels atomic.Int64
+	testHookPanels = func(table, packed int) {
+		calls.Add(1)
+		tablePanels.Add(int64(table))
+		packedPanels.Add(int64(packed))
+	}
+	defer func() { testHookPanels = nil }()
+	// checkPanels checks the panels reported since the last call (n is
+	// less than NC: one column block per serial product).
+	checkPanels := func(name string, hasTable bool, nr, n int, mode string) {
+		t.Helper()
+		wantTable := 0
+		for j := 0; j < n && hasTable && mode != "negative"; j += nr {
+			if j+nr <= n || mode == "slack" {
+				wantTable++
+			}
+		}
+		panels := ceilDiv(n, nr)
+		c, tp, pp := calls.Swap(0), tablePanels.Swap(0), packedPanels.Swap(0)
+		ok := c > 0 && tp+pp == c*int64(panels) && tp == c*int64(wantTable)
+		if c > 1 && hasTable {
+			// Split-K: a K range whose least or greatest offset is not B's
+			// may read more panels through the table.
+			ok = tp+pp == c*int64(panels) && tp >= c*int64(wantTable)
+		}
+		if !ok {
+			t.Fatalf("%s: %d column blocks with %d panels read through the table and %d packed, want %d and %d per block",
+				name, c, tp, pp, wantTable, panels-wantTable)
+		}
+	}
+	r := rand.New(rand.NewPCG(17, 18))
+	pools := []*Pool{NewPool(1), NewPool(2)}
+	defer pools[0].shutdown()
+	defer pools[1].shutdown()
+	si := 0
+	for _, m := range []int{1, 5, 6, 7, 13, 64} {
+		for _, n := range []int{1, 15, 16, 17, 288} {
+			for _, k := range []int{1, 9, 300, 600} {
+				si++
+				s := shape{m, n, k}
+				if raceEnabled && m*n*k > 1e5 {
+					continue
+				}
+				a := newOperand(r, m, k, []layout{rowMajor, transposed, strided}[si%3])
+				b := newTableOperand(r, k, n, tableLayouts[0])
+				want, scale := reference(m, n, k, &a, &b)
+				ldc, coff := n+3, 2
+				c0 := make([]float64, coff+m*ldc)
+				for i := range c0 {
+					c0[i] = 2*r.Float64() - 1
+				}
+				for _, mode := range []string{"exact", "slack", "negative"} {
+					bv := tableVariant(b, mode)
+					for _, generic := range kernelsUnderTest() {
+						for v := range 4 {
+							acc := v%2 == 1
+							perKBlock := v >= 2
+							if perKBlock && k <= 256 {
+								continue
+							}
+							for _, p := range pools {
+								name := fmt.Sprintf("%dx%dx%d/A%v/%s/generic=%v/acc=%v/perKBlock=%v/workers=%d",
+									m, k, n, a.m32.RowStride == 1, mode, generic, acc, perKBlock, p.Workers())
+								withKernel(t, generic, func() {
+									if perKBlock {
+										defer func(w int) { wholeKMaxPack = w }(wholeKMaxPack)
+										wholeKMaxPack = 0
+									}
+									c32 := make([]float32, len(c0))
+									c64 := make([]float64, len(c0))
+									for i, v := range c0 {
+										c32[i], c64[i] = float32(v), v
+									}
+									kd32, kd64 := curF32.Load(), curF64.Load()
+									GemmF32(p, m, n, k, a.m32, bv.m32, MatF32{Data: c32, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
+									checkPanels(name+"/f32", kd32.table != nil, kd32.nr, n, mode)
+									GemmF64(p, m, n, k, a.m64, bv.m64, MatF64{Data: c64, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
+									checkPanels(name+"/f64", kd64.table != nil, kd64.nr, n, mode)
+									checkC(t, name+"/f32", s, want, scale, c0, coff, ldc, acc, 1e-5, func(i int) float64 { return float64(c32[i]) })
+									checkC(t, name+"/f64", s, want, scale, c0, coff, ldc, acc, 1e-12, func(i int) float64 { return c64[i] })
+								})
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 }
