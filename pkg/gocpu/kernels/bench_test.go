@@ -82,9 +82,10 @@ func BenchmarkGEMM(b *testing.B) {
 // (the last two of each row are discarded by the caller). Row (c, ky, kx) of
 // B starts at c*327 + ky*18 + kx of the padded input (327 = 18*18 + 3, so
 // the last tap's row of 288 values stays inside its plane). It returns the
-// three ways of computing it: "table" reads B through RowOffsets, "im2col"
-// first copies the same B into a dense 576×288 matrix (and counts the copy),
-// "dense" is the GEMM on that matrix alone.
+// ways of computing it: "table" reads B through RowOffsets (in place, with
+// the AVX2 kernels), "packed" packs B through RowOffsets as it does without
+// a table kernel, "im2col" first copies the same B into a dense 576×288
+// matrix (and counts the copy), "dense" is the GEMM on that matrix alone.
 func rowTableConv(p *Pool) (m, n, k int, variants []benchVariant) {
 	const (
 		cin, cout = 64, 64
@@ -118,8 +119,10 @@ func rowTableConv(p *Pool) (m, n, k int, variants []benchVariant) {
 		}
 	}
 	im2col()
+	packed := withoutTableKernel(curF32.Load())
 	return m, n, k, []benchVariant{
 		{"table", func() { GemmF32(p, m, n, k, am, tm, cm, false) }},
+		{"packed", func() { gemm(p, packed, m, n, k, am.toMat(), tm.toMat(), cm.toMat(), false, "GemmF32") }},
 		{"im2col", func() { im2col(); GemmF32(p, m, n, k, am, dm, cm, false) }},
 		{"dense", func() { GemmF32(p, m, n, k, am, dm, cm, false) }},
 	}
@@ -131,8 +134,9 @@ type benchVariant struct {
 }
 
 // BenchmarkGemmF32RowTable compares a convolution computed as an implicit
-// GEMM, with B addressed through RowOffsets, with the same product on an
-// im2col copy of B (see rowTableConv), with a pool of GOMAXPROCS workers.
+// GEMM, with B addressed through RowOffsets and read in place by the table
+// kernel ("table") or packed ("packed"), with the same product on an im2col
+// copy of B (see rowTableConv), with a pool of GOMAXPROCS workers.
 func BenchmarkGemmF32RowTable(b *testing.B) {
 	p := NewPool(runtime.GOMAXPROCS(0))
 	defer p.shutdown()
