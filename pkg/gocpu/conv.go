@@ -663,7 +663,9 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm convGe
 			for w := 0; w < cp.workers; w++ {
 				free <- w
 			}
-			pool.ParallelFor(chunks, 1, func(lo, hi int) {
+			// A few pieces per worker, taken one at a time, so that a worker
+			// slowed down by another process takes fewer.
+			pool.ParallelChunks(chunks, min(chunks, 4*cp.workers), func(lo, hi int) {
 				w := <-free
 				for c := lo; c < hi; c++ {
 					one(w, c*chunk, min((c+1)*chunk, cp.batch), false)

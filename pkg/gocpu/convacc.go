@@ -19,7 +19,8 @@ type accPlan struct {
 	kOff, kRow, kCh int   // W[o][i][kp] at kOff(=0) + o·kRow + i·kCh + kp
 	outOff          []int // output offset of (b, pos), b-major
 	outChStride     int   // output stride of o
-	gTemp, partTemp int   // workers × (B·P × KS), workers × (O × B·P)
+	gTemp, partTemp int   // workers × (B·P × KS), pieces × (O × B·P)
+	pieces          int   // parts of the batch summed separately
 	wide            *accWide
 }
 
@@ -71,12 +72,18 @@ func accFor(n *node, cp *convPlan, p *plan) *accPlan {
 			ap.outOff[b*cp.positions+pos] = off
 		}
 	}
+	// A few pieces per worker, so that a worker slowed down by another
+	// process takes fewer; as many as workers when partial results are big.
+	outSize := cp.outCh * cp.batch * cp.positions
+	ap.pieces = min(cp.inCh, 4*cp.workers)
+	if outSize > 1<<18 {
+		ap.pieces = min(cp.inCh, cp.workers)
+	}
+	ap.partTemp = p.addTemp(n.shape.DType, ap.pieces*outSize)
 	if ap.wide = accWideFor(n, cp, p); ap.wide != nil {
-		ap.partTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*cp.batch*cp.positions)
 		return ap
 	}
 	ap.gTemp = p.addTemp(n.shape.DType, cp.workers*cp.batch*cp.positions*cp.ks)
-	ap.partTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*cp.batch*cp.positions)
 	return ap
 }
 
@@ -132,14 +139,15 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 			gAll = st.temps[ap.gTemp].([]T)
 		}
 		parts := st.temps[ap.partTemp].([]T)
-		clear(parts)
 		free := make(chan int, cp.workers)
 		for w := 0; w < cp.workers; w++ {
 			free <- w
 		}
-		pool.ParallelFor(cp.inCh, 1, func(lo, hi int) {
+		// accPiece sums samples [lo, hi) into part, with the scratch of a
+		// free worker slot.
+		accPiece := func(lo, hi int, part []T, free chan int) {
 			w := <-free
-			part := parts[w*O*N : (w+1)*O*N]
+			defer func() { free <- w }()
 			if aw := ap.wide; aw != nil {
 				plane := aw.plan.plane
 				planes := st.temps[aw.planeTemp].([]T)[w*B*plane : (w+1)*B*plane]
@@ -158,7 +166,6 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 					}
 					gemm(O, N, aw.kLen, wk, 0, aw.kLen, b, part, 0, true)
 				}
-				free <- w
 				return
 			}
 			g := gAll[w*N*KS : (w+1)*N*KS]
@@ -172,13 +179,22 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 				}
 				gemm(O, N, KS, ws, i*ap.kCh, ap.kRow, dense(g, 1, KS), part, 0, true)
 			}
-			free <- w
+		}
+		// Pieces of the batch, taken by the workers one at a time; each sums
+		// into a partial result of its own, added in order at the end, so
+		// that results do not depend on which worker took which piece.
+		pool.ParallelChunks(ap.pieces, ap.pieces, func(plo, phi int) {
+			for piece := plo; piece < phi; piece++ {
+				part := parts[piece*O*N : (piece+1)*O*N]
+				clear(part)
+				accPiece(piece*cp.inCh/ap.pieces, (piece+1)*cp.inCh/ap.pieces, part, free)
+			}
 		})
 		for o := 0; o < O; o++ {
 			for j, off := range ap.outOff {
 				var s T
-				for w := 0; w < cp.workers; w++ {
-					s += parts[(w*O+o)*N+j]
+				for piece := 0; piece < ap.pieces; piece++ {
+					s += parts[(piece*O+o)*N+j]
 				}
 				zs[off+o*ap.outChStride] = s
 			}

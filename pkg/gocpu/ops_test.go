@@ -416,6 +416,11 @@ func TestConvKernelGradientAgainstLoops(t *testing.T) {
 			return graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), k)[0]
 		})
 		got := exec.MustExec(x, k, r)[0].Value().([][][][]float64)
+		for range 3 { // the batch is summed in pieces taken by any worker, in a fixed order
+			if again := exec.MustExec(x, k, r)[0].Value().([][][][]float64); fmt.Sprint(again) != fmt.Sprint(got) {
+				t.Fatalf("%+v: a second run gave a different kernel gradient", tc)
+			}
+		}
 		xs, rs := x.Value().([][][][]float64), r.Value().([][][][]float64)
 		for o := 0; o < tc.o; o++ {
 			for c := 0; c < tc.c; c++ {

@@ -164,6 +164,12 @@ func (p *Pool) ParallelFor(n, minChunk int, fn func(start, end int)) {
 	p.forChunks(n, nchunks, fn)
 }
 
+// ParallelChunks runs fn(start, end) over [0,n) split into nchunks chunks
+// (at most n, at least 1), which the pool's goroutines and the caller take
+// one at a time: with more chunks than workers, a worker slowed down (by
+// another process on its core, say) takes fewer of them.
+func (p *Pool) ParallelChunks(n, nchunks int, fn func(start, end int)) { p.forChunks(n, nchunks, fn) }
+
 // forChunks runs fn over [0,n) split into exactly max(1,min(nchunks,n))
 // chunks, scheduled dynamically (more chunks than workers balances load).
 func (p *Pool) forChunks(n, nchunks int, fn func(start, end int)) {

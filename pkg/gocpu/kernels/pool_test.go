@@ -83,3 +83,30 @@ func TestParallelForConcurrentAndNested(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestParallelChunksCoverage: every index is visited once, in the number of
+// chunks asked for (bounded by n and at least 1).
+func TestParallelChunksCoverage(t *testing.T) {
+	p := NewPool(2)
+	defer p.shutdown()
+	for _, n := range []int{0, 1, 3, 8, 100} {
+		for _, nchunks := range []int{0, 1, 2, 8, 200} {
+			seen := make([]atomic.Int32, n)
+			var chunks atomic.Int32
+			p.ParallelChunks(n, nchunks, func(start, end int) {
+				chunks.Add(1)
+				for i := start; i < end; i++ {
+					seen[i].Add(1)
+				}
+			})
+			for i := range seen {
+				if c := seen[i].Load(); c != 1 {
+					t.Fatalf("n=%d nchunks=%d: index %d visited %d times", n, nchunks, i, c)
+				}
+			}
+			if want := max(1, min(nchunks, n)); n > 0 && int(chunks.Load()) != want {
+				t.Errorf("n=%d nchunks=%d: %d chunks, want %d", n, nchunks, chunks.Load(), want)
+			}
+		}
+	}
+}
