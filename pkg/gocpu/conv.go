@@ -549,7 +549,7 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm convGe
 					}
 				}
 				pb := prods[w*cp.outCh*chunk*P : w*cp.outCh*chunk*P+cp.outCh*row]
-				gemm(cp.outCh, row, kg, subs, g.subAt, kg, dense(cb, row, 1), pb, 0, false)
+				gemm(cp.outCh, row, kg, rowMajor(subs, g.subAt, kg), dense(cb, row, 1), pb, 0, false)
 				for j := 0; j < n; j++ {
 					for o := 0; o < cp.outCh; o++ {
 						d := dst[(b0+j)*cp.oB+o*cp.oO:]
@@ -576,12 +576,12 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm convGe
 					fillPlane(planes[j*per+c*wp.plane:j*per+(c+1)*wp.plane], xs[base+c*cp.inChStride:], wp)
 				}
 			}
-			b := bOperand[T]{data: planes, cs: 1, ro: wp.rowOff}
+			b := operand[T]{data: planes, cs: 1, ro: wp.rowOff}
 			if n > 1 {
 				b.co = wp.colOff[:row]
 			}
 			pb := prods[w*cp.outCh*chunk*wp.rowLen : w*cp.outCh*chunk*wp.rowLen+cp.outCh*row]
-			gemm(cp.outCh, row, K, ws, 0, K, b, pb, 0, false)
+			gemm(cp.outCh, row, K, rowMajor(ws, 0, K), b, pb, 0, false)
 			for j := 0; j < n; j++ {
 				for o := 0; o < cp.outCh; o++ {
 					d := dst[((b0+j)*cp.outCh+o)*P:]
@@ -633,7 +633,7 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm convGe
 				// The columns are [row][K]: multiply them as the left operand,
 				// read in place, out^T = colsᵀ·Wᵀ, so that only the (smaller)
 				// kernel is packed; then put the product back in [O][P] order.
-				gemm(row, cp.outCh, K, cb, 0, K, dense(ws, 1, K), pb, 0, false)
+				gemm(row, cp.outCh, K, rowMajor(cb, 0, K), dense(ws, 1, K), pb, 0, false)
 				for j := 0; j < n; j++ {
 					for o := 0; o < cp.outCh; o++ {
 						d := dst[((b0+j)*cp.outCh+o)*P : ((b0+j)*cp.outCh+o+1)*P]
@@ -645,10 +645,10 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm convGe
 				return
 			}
 			if n == 1 {
-				gemm(cp.outCh, P, K, ws, 0, K, dense(cb, bRow, bCol), dst, b0*cp.outCh*P, false)
+				gemm(cp.outCh, P, K, rowMajor(ws, 0, K), dense(cb, bRow, bCol), dst, b0*cp.outCh*P, false)
 				return
 			}
-			gemm(cp.outCh, row, K, ws, 0, K, dense(cb, bRow, bCol), pb, 0, false)
+			gemm(cp.outCh, row, K, rowMajor(ws, 0, K), dense(cb, bRow, bCol), pb, 0, false)
 			for j := 0; j < n; j++ {
 				for o := 0; o < cp.outCh; o++ {
 					copy(dst[((b0+j)*cp.outCh+o)*P:((b0+j)*cp.outCh+o+1)*P], pb[o*row+j*P:o*row+(j+1)*P])
@@ -956,20 +956,27 @@ func reverseLayout(n *node) layout {
 	return l
 }
 
-// bOperand is a product's right operand: strided, or addressed through
-// row or column offset tables (kernels.MatF32's RowOffsets, ColOffsets).
-type bOperand[T float] struct {
+// operand is a product's operand: element (i, j) at data[off + R(i) + C(j)],
+// R and C strides (rs, cs) or offset tables (ro, co: kernels.MatF32's
+// RowOffsets, ColOffsets).
+type operand[T float] struct {
 	data   []T
+	off    int
 	rs, cs int
 	ro, co []int32
 }
 
-// dense is a strided right operand.
-func dense[T float](data []T, rs, cs int) bOperand[T] { return bOperand[T]{data: data, rs: rs, cs: cs} }
+// dense is a strided operand.
+func dense[T float](data []T, rs, cs int) operand[T] { return operand[T]{data: data, rs: rs, cs: cs} }
+
+// rowMajor is a row-major operand from off with row stride rs.
+func rowMajor[T float](data []T, off, rs int) operand[T] {
+	return operand[T]{data: data, off: off, rs: rs, cs: 1}
+}
 
 // convGemm computes C[m×n] (row-major from cOff, row stride n) = A·B, or
-// += when acc; A is row-major from aOff with row stride aRow.
-type convGemm[T float] func(m, n, k int, a []T, aOff, aRow int, b bOperand[T], c []T, cOff int, acc bool)
+// += when acc.
+type convGemm[T float] func(m, n, k int, a, b operand[T], c []T, cOff int, acc bool)
 
 // gemmOf returns the kernels' product for T on pool.
 func gemmOf[T float](pool *kernels.Pool) convGemm[T] {
@@ -977,15 +984,17 @@ func gemmOf[T float](pool *kernels.Pool) convGemm[T] {
 	var zero T
 	switch any(zero).(type) {
 	case float32:
-		f = convGemm[float32](func(m, n, k int, a []float32, aOff, aRow int, b bOperand[float32], c []float32, cOff int, acc bool) {
-			kernels.GemmF32(pool, m, n, k, kernels.MatF32{Data: a, Offset: aOff, RowStride: aRow, ColStride: 1},
-				kernels.MatF32{Data: b.data, RowStride: b.rs, ColStride: b.cs, RowOffsets: b.ro, ColOffsets: b.co},
+		f = convGemm[float32](func(m, n, k int, a, b operand[float32], c []float32, cOff int, acc bool) {
+			kernels.GemmF32(pool, m, n, k,
+				kernels.MatF32{Data: a.data, Offset: a.off, RowStride: a.rs, ColStride: a.cs, RowOffsets: a.ro, ColOffsets: a.co},
+				kernels.MatF32{Data: b.data, Offset: b.off, RowStride: b.rs, ColStride: b.cs, RowOffsets: b.ro, ColOffsets: b.co},
 				kernels.MatF32{Data: c, Offset: cOff, RowStride: n, ColStride: 1}, acc)
 		})
 	case float64:
-		f = convGemm[float64](func(m, n, k int, a []float64, aOff, aRow int, b bOperand[float64], c []float64, cOff int, acc bool) {
-			kernels.GemmF64(pool, m, n, k, kernels.MatF64{Data: a, Offset: aOff, RowStride: aRow, ColStride: 1},
-				kernels.MatF64{Data: b.data, RowStride: b.rs, ColStride: b.cs, RowOffsets: b.ro, ColOffsets: b.co},
+		f = convGemm[float64](func(m, n, k int, a, b operand[float64], c []float64, cOff int, acc bool) {
+			kernels.GemmF64(pool, m, n, k,
+				kernels.MatF64{Data: a.data, Offset: a.off, RowStride: a.rs, ColStride: a.cs, RowOffsets: a.ro, ColOffsets: a.co},
+				kernels.MatF64{Data: b.data, Offset: b.off, RowStride: b.rs, ColStride: b.cs, RowOffsets: b.ro, ColOffsets: b.co},
 				kernels.MatF64{Data: c, Offset: cOff, RowStride: n, ColStride: 1}, acc)
 		})
 	}

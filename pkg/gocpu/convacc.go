@@ -153,7 +153,7 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 				planes := st.temps[aw.planeTemp].([]T)[w*B*plane : (w+1)*B*plane]
 				wk := st.temps[aw.kTemp].([]T)[w*O*aw.kLen : (w+1)*O*aw.kLen]
 				clear(wk) // the widened rows' extra columns stay zero
-				b := bOperand[T]{data: planes, rs: 1, co: aw.colOff}
+				b := operand[T]{data: planes, rs: 1, co: aw.colOff}
 				for i := lo; i < hi; i++ {
 					for bi := 0; bi < B; bi++ {
 						fillPlane(planes[bi*plane:(bi+1)*plane], xs[bi*cp.inBatchStride+i*cp.inChStride:], &aw.plan)
@@ -164,7 +164,7 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 							copy(wk[o*aw.kLen+ky*aw.plan.pw:o*aw.kLen+ky*aw.plan.pw+aw.kw], src[ky*aw.kw:(ky+1)*aw.kw])
 						}
 					}
-					gemm(O, N, aw.kLen, wk, 0, aw.kLen, b, part, 0, true)
+					gemm(O, N, aw.kLen, rowMajor(wk, 0, aw.kLen), b, part, 0, true)
 				}
 				return
 			}
@@ -177,7 +177,7 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 						gather(g[r:r+KS], src, cp.segsT[pos])
 					}
 				}
-				gemm(O, N, KS, ws, i*ap.kCh, ap.kRow, dense(g, 1, KS), part, 0, true)
+				gemm(O, N, KS, rowMajor(ws, i*ap.kCh, ap.kRow), dense(g, 1, KS), part, 0, true)
 			}
 		}
 		// Pieces of the batch, taken by the workers one at a time; each sums
