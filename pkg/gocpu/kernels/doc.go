@@ -22,6 +22,14 @@
 // table entries. The one exception is the forward case, RowOffsets with
 // ColStride 1, which the AVX2 kernels read in place (see Packing).
 //
+// A may address its rows through RowOffsets (element (i,p) is
+// Data[Offset + RowOffsets[i] + p*ColStride]): in a kernel gradient, row
+// (channel, tap) of A is a run of the padded input and B is the small
+// output gradient, so that only B is packed. The AVX2 float32 kernel
+// sgemm6x16a reads such an A in place, six rows through their six table
+// entries; A is packed through its table when an entry or Offset is
+// negative, for float64 and with the generic kernel.
+//
 // # Blocking
 //
 // The product follows the BLIS/GotoBLAS loop nest (the papers, not their

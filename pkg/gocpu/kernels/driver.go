@@ -25,6 +25,8 @@ type gemmCall[T float] struct {
 	splits      int
 	parts       []T // split-K partial outputs, (splits-1) × m × n
 	bpBuf, pBuf *[]T
+	aDirect     bool // the direct kernel reads A in place through its strides
+	aTable      bool // the A-table kernel reads A in place through its row table
 	bDirect     bool // the kernel reads B in place (no B packing)
 	tableJ      int  // panels starting before column tableJ are read through the row table (no packing)
 	rt          rowTable
@@ -115,6 +117,16 @@ func run[T float](p *Pool, workers int, kd *kernelDesc[T], m, n, k int, a, b, c 
 // plan chooses the block sizes for m, n, k and the workers.
 func (g *gemmCall[T]) plan() {
 	kd := g.kd
+	a := &g.a
+	// A is read in place through its strides, or through its row table (an
+	// implicit-GEMM kernel gradient) when no entry is negative, by a kernel
+	// that has a variant for it; else it is packed, block by block.
+	g.aDirect = kd.direct != nil && a.ro == nil && a.rs >= 0 && a.cs >= 0
+	g.aTable = false
+	if kd.aTable != nil && kd.direct != nil && a.ro != nil && a.off >= 0 && a.cs >= 0 {
+		lo, _ := axisSpan(g.m, 0, a.ro)
+		g.aTable = lo >= 0
+	}
 	kb := ceilDiv(g.k, kd.kc)
 	g.kc = ceilDiv(g.k, kb)
 	mb := ceilDiv(g.m, kd.mc)
@@ -127,7 +139,7 @@ func (g *gemmCall[T]) plan() {
 	// columns too: free for kernels that read A in place, a copy of the A
 	// block per group for those that pack it.
 	perWorker := 2
-	if kd.direct != nil {
+	if g.aDirect || g.aTable {
 		perWorker = 4
 	}
 	if g.workers > 1 && g.mBlocks < perWorker*g.workers {
@@ -137,7 +149,7 @@ func (g *gemmCall[T]) plan() {
 	g.nGroups = ceilDiv(panels, g.ppg)
 	// With few rows of A, each packed B element would be used only a few
 	// times: let a direct kernel read a row-major B in place.
-	g.bDirect = kd.direct != nil && g.b.cs == 1 && g.b.rs >= 0 && !g.b.tables() && g.a.rs >= 0 && g.a.cs >= 0 && g.m <= directBMaxM
+	g.bDirect = kd.direct != nil && g.b.cs == 1 && g.b.rs >= 0 && !g.b.tables() && (g.aDirect || g.aTable) && g.m <= directBMaxM
 	// A B whose rows are contiguous runs found through RowOffsets (an
 	// implicit-GEMM convolution's input) is read in place by a table kernel
 	// in every panel whose rows all have nr readable values: the panel at
@@ -145,7 +157,7 @@ func (g *gemmCall[T]) plan() {
 	// panel when Data ends with B. Other panels are packed.
 	g.tableJ, g.rt = 0, rowTable{}
 	b := &g.b
-	if kd.table != nil && kd.direct != nil && b.ro != nil && b.co == nil && b.cs == 1 && b.off >= 0 && g.a.rs >= 0 && g.a.cs >= 0 {
+	if kd.table != nil && g.aDirect && b.ro != nil && b.co == nil && b.cs == 1 && b.off >= 0 {
 		g.rt = newRowTable(b.ro[:g.k])
 		if g.rt.lo >= 0 {
 			g.tableJ = max(0, len(b.data)-b.off-g.rt.hi-kd.nr+1)
@@ -244,7 +256,7 @@ func (g *gemmCall[T]) packB(start, end int) {
 // every K block of the current span.
 func (g *gemmCall[T]) compute(start, end int) {
 	kd := g.kd
-	if kd.direct != nil && g.a.rs >= 0 && g.a.cs >= 0 {
+	if g.aDirect || g.aTable {
 		g.computeDirect(start, end)
 		return
 	}
@@ -348,7 +360,9 @@ func (g *gemmCall[T]) split(start, end int) {
 // overlapping the previous micro-panel, of which only the new rows are
 // stored; only when A has fewer than mr rows is it packed, zero-padded.
 // When g.bDirect, B is read in place too, and so are the panels read
-// through the row table (j < g.tableJ), by the table kernel.
+// through the row table (j < g.tableJ), by the table kernel. When
+// g.aTable, A is read through its row table by the A-table kernel, a
+// micro-panel's table being the mr entries from its first row.
 func (g *gemmCall[T]) computeDirect(start, end int) {
 	kd := g.kd
 	mr, nr := kd.mr, kd.nr
@@ -397,19 +411,25 @@ func (g *gemmCall[T]) computeDirect(start, end int) {
 					var ap []T
 					ars, acs := a.rs, a.cs
 					i1, rlo, rhi, pf := i, 0, mr, false
+					aTable := g.aTable && buf == nil
 					switch {
-					case rows == mr:
-						ap = a.data[a.off+i*a.rs+pc*a.cs:]
-						pf = first
-					case g.m >= mr:
+					case buf != nil:
+						ap, ars, acs, rhi = *buf, 1, mr, rows
+					case rows < mr:
 						i1 = g.m - mr // rows i1..m-1: the last mr rows of A
-						ap = a.data[a.off+i1*a.rs+pc*a.cs:]
 						rlo = i - i1
 					default:
-						ap, ars, acs, rhi = *buf, 1, mr, rows
+						pf = first
+					}
+					if aTable {
+						ap = a.data[a.off+pc*a.cs:] // rows from their table entries
+					} else if buf == nil {
+						ap = a.data[a.off+i1*a.rs+pc*a.cs:]
 					}
 					cp := c.data[c.off+i1*c.rs+j:]
-					if table {
+					if aTable {
+						kd.aTable(kcur, ap, a.ro[i1:i1+mr], acs, bpan, brs, g.bDirect, cp, c.rs, rlo, rhi, cols, acc)
+					} else if table {
 						kd.table(kcur, ap, ars, acs, bpan, rt, cp, c.rs, rlo, rhi, cols, acc, pf)
 					} else {
 						kd.direct(kcur, ap, ars, acs, bpan, brs, g.bDirect, cp, c.rs, rlo, rhi, cols, acc, pf)

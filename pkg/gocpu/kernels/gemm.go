@@ -23,7 +23,15 @@ import (
 // contiguous run, as in a kernel gradient), which is packed quickly; other
 // layouts are gathered when packed. Leaving NR-1 (15 for float32, 7 for
 // float64) readable values after the run of the row with the greatest offset
-// lets a last partial column panel be read in place too. A and C must not have tables.
+// lets a last partial column panel be read in place too.
+//
+// The A operand may have RowOffsets (not ColOffsets): element (i,p) is
+// Data[Offset + RowOffsets[i] + p*ColStride], as in a convolution's kernel
+// gradient computed as an implicit GEMM, whose rows of A are (channel, tap)
+// runs of the padded input. When Offset and every entry are non-negative,
+// the AVX2 float32 kernel reads such an A in place, six rows at a time
+// through their table entries; otherwise (and with the generic kernels, and
+// for float64) A is packed through its table. C must not have tables.
 type MatF32 struct {
 	Data                         []float32
 	Offset, RowStride, ColStride int
@@ -47,7 +55,7 @@ type float interface{ float32 | float64 }
 type mat[T float] struct {
 	data        []T
 	off, rs, cs int
-	ro, co      []int32 // optional row and column offset tables (B only)
+	ro, co      []int32 // optional row and column offset tables (B; A may have ro)
 }
 
 func (x MatF32) toMat() mat[float32] {
@@ -98,6 +106,13 @@ type directKernel[T float] func(kc int, a []T, ars, acs int, b []T, brs int, bDi
 // (an implicit-GEMM convolution's input) without packing it.
 type tableKernel[T float] func(kc int, a []T, ars, acs int, b []T, rows rowTable, c []T, ldc, rlo, rhi, cols int, acc, prefetchA bool)
 
+// aTableKernel is directKernel with A read in place through a row table:
+// element (i,p) of the mr-row tile is a[rowsA[i]+p*acs], for i < mr (all mr
+// rows must be readable). It reads an A addressed through RowOffsets (the
+// (channel, tap) rows of a convolution's kernel gradient) without packing
+// it.
+type aTableKernel[T float] func(kc int, a []T, rowsA []int32, acs int, b []T, brs int, bDirect bool, c []T, ldc, rlo, rhi, cols int, acc bool)
+
 // rowTable is a row offset table with bounds on its entries, lo <= rows[p]
 // <= hi for every p, computed once per product so that a table kernel
 // checks its reads against its B slice without a pass over the table per
@@ -127,6 +142,7 @@ type kernelDesc[T float] struct {
 	kern       microKernel[T]
 	direct     directKernel[T] // optional: reads A unpacked, stores partial tiles
 	table      tableKernel[T]  // optional, with direct: reads B through RowOffsets unpacked
+	aTable     aTableKernel[T] // optional, with direct: reads A through RowOffsets unpacked
 }
 
 var (
@@ -171,7 +187,7 @@ func KernelF64() string { return curF64.Load().name }
 // GemmF32 computes C[m×n] = A[m×k]·B[k×n], or C += A·B when accumulate. C is
 // row-major with leading dimension c.RowStride (c.ColStride must be 1). C must
 // not overlap A or B. B may address its rows or columns through offset
-// tables (see MatF32); A and C may not. p may be nil for DefaultPool().
+// tables, A its rows (see MatF32); C may not. p may be nil for DefaultPool().
 func GemmF32(p *Pool, m, n, k int, a, b MatF32, c MatF32, accumulate bool) {
 	gemm(p, curF32.Load(), m, n, k, a.toMat(), b.toMat(), c.toMat(), accumulate, "GemmF32")
 }
@@ -232,13 +248,11 @@ func gemm[T float](p *Pool, kd *kernelDesc[T], m, n, k int, a, b, c mat[T], acc 
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("kernels.%s: negative dimension m=%d, n=%d, k=%d", fn, m, n, k))
 	}
-	for _, x := range [2]struct {
-		name   string
-		tables bool
-	}{{"A", a.tables()}, {"C", c.tables()}} {
-		if x.tables {
-			panic(fmt.Sprintf("kernels.%s(m=%d, n=%d, k=%d): operand %s has RowOffsets or ColOffsets; only B may have offset tables", fn, m, n, k, x.name))
-		}
+	if a.co != nil {
+		panic(fmt.Sprintf("kernels.%s(m=%d, n=%d, k=%d): operand A has ColOffsets; A may have RowOffsets only", fn, m, n, k))
+	}
+	if c.tables() {
+		panic(fmt.Sprintf("kernels.%s(m=%d, n=%d, k=%d): operand C has RowOffsets or ColOffsets; only A and B may have offset tables", fn, m, n, k))
 	}
 	if m == 0 || n == 0 {
 		return
@@ -287,7 +301,7 @@ const (
 func gemmDirect[T float](m, n, k int, a, b, c *mat[T], acc bool) {
 	for i := range m {
 		crow := c.data[c.off+i*c.rs : c.off+i*c.rs+n]
-		ai := a.off + i*a.rs
+		ai := a.off + a.rowOff(i)
 		for j := range crow {
 			var s T
 			ia, ib := ai, b.off+b.colOff(j)

@@ -21,24 +21,7 @@ func avx2Direct6x16(kc int, a []float32, ars, acs int, b []float32, brs int, bDi
 	// Bounds checks that cover every access the assembly makes (strides are
 	// non-negative here).
 	_ = a[5*ars+(kc-1)*acs]
-	if bDirect {
-		// Plain loads of whole vectors are fine, and faster, when they stay
-		// inside b (the extra columns are computed but not stored).
-		w := 16
-		if cols <= 8 {
-			w = 8
-		}
-		if (kc-1)*brs+w <= len(b) {
-			bDirect = false
-		}
-	}
-	if bDirect {
-		_ = b[(kc-1)*brs+cols-1]
-	} else if cols <= 8 {
-		_ = b[(kc-1)*brs+7]
-	} else {
-		_ = b[(kc-1)*brs+15]
-	}
+	bDirect = checkB(kc, b, brs, bDirect, cols, 16)
 	_ = c[(rhi-1)*ldc+cols-1]
 	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 16 {
 		panic("kernels: bad tile for sgemm6x16")
@@ -54,6 +37,58 @@ func avx2Direct6x16(kc int, a []float32, ars, acs int, b []float32, brs int, bDi
 		flags |= 4
 	}
 	sgemm6x16(kc, &a[0], ars, acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
+}
+
+// checkB panics unless the reads a direct kernel with an nr-wide tile makes
+// of B lie inside b: nr values of each of the kc rows b[p*brs:] (nr/2 when
+// cols <= nr/2), or only cols when bDirect. It returns bDirect, cleared
+// when whole-vector loads stay inside b: they are faster than masked ones,
+// and the extra columns are computed but not stored.
+func checkB[T float](kc int, b []T, brs int, bDirect bool, cols, nr int) bool {
+	w := nr
+	if cols <= nr/2 {
+		w = nr / 2
+	}
+	if bDirect && (kc-1)*brs+w <= len(b) {
+		bDirect = false
+	}
+	if bDirect {
+		_ = b[(kc-1)*brs+cols-1]
+	} else {
+		_ = b[(kc-1)*brs+w-1]
+	}
+	return bDirect
+}
+
+// sgemm6x16a is sgemm6x16 with row r of the 6-row tile of A at
+// a[rowsA[r]], its element p at a[rowsA[r]+p*acs] (flags: 1 accumulate, 2
+// B is unpacked).
+//
+//go:noescape
+func sgemm6x16a(kc int, a *float32, rowsA *int32, acs int, b *float32, brs int, c *float32, ldc, rlo, rhi, cols, flags int)
+
+func avx2ATable6x16(kc int, a []float32, rowsA []int32, acs int, b []float32, brs int, bDirect bool, c []float32, ldc, rlo, rhi, cols int, acc bool) {
+	// Bounds checks that cover every access the assembly makes: the least
+	// and greatest of the 6 row offsets bound its reads of A.
+	rows := rowsA[:6]
+	lo, hi := axisSpan(6, 0, rows)
+	if kc < 1 || acs < 0 || brs < 0 || ldc < 0 || lo < 0 {
+		panic("kernels: bad operands for sgemm6x16a")
+	}
+	_ = a[hi+(kc-1)*acs]
+	bDirect = checkB(kc, b, brs, bDirect, cols, 16)
+	_ = c[(rhi-1)*ldc+cols-1]
+	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 16 {
+		panic("kernels: bad tile for sgemm6x16a")
+	}
+	flags := 0
+	if acc {
+		flags |= 1
+	}
+	if bDirect {
+		flags |= 2
+	}
+	sgemm6x16a(kc, &a[0], &rows[0], acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
 }
 
 // sgemm6x16t is sgemm6x16 with row p of B at b[rows[p]], 16 values readable
@@ -84,7 +119,7 @@ func avx2Table6x16(kc int, a []float32, ars, acs int, b []float32, rows rowTable
 }
 
 var avx2F32 = &kernelDesc[float32]{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 256, nc: 4096,
-	kern: avx2Kernel6x16, direct: avx2Direct6x16, table: avx2Table6x16}
+	kern: avx2Kernel6x16, direct: avx2Direct6x16, table: avx2Table6x16, aTable: avx2ATable6x16}
 
 func hasAVX2FMA() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
@@ -106,24 +141,7 @@ func avx2Kernel6x8(kc int, a, b, c []float64, ldc int, acc bool) {
 
 func avx2Direct6x8(kc int, a []float64, ars, acs int, b []float64, brs int, bDirect bool, c []float64, ldc, rlo, rhi, cols int, acc, prefetchA bool) {
 	_ = a[5*ars+(kc-1)*acs]
-	if bDirect {
-		// Plain loads of whole vectors are fine, and faster, when they stay
-		// inside b (the extra columns are computed but not stored).
-		w := 8
-		if cols <= 4 {
-			w = 4
-		}
-		if (kc-1)*brs+w <= len(b) {
-			bDirect = false
-		}
-	}
-	if bDirect {
-		_ = b[(kc-1)*brs+cols-1]
-	} else if cols <= 4 {
-		_ = b[(kc-1)*brs+3]
-	} else {
-		_ = b[(kc-1)*brs+7]
-	}
+	bDirect = checkB(kc, b, brs, bDirect, cols, 8)
 	_ = c[(rhi-1)*ldc+cols-1]
 	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 8 {
 		panic("kernels: bad tile for dgemm6x8")

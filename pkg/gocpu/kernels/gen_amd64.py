@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generates gemm_amd64.s: the AVX2+FMA microkernels sgemm6x16 (float32) and
-dgemm6x8 (float64), and sgemm6x16t and dgemm6x8t, which read B through a
-row table. Run from this directory: python3 gen_amd64.py
+dgemm6x8 (float64), sgemm6x16t and dgemm6x8t, which read B through a row
+table, and sgemm6x16a, which reads A through a row table. Run from this
+directory: python3 gen_amd64.py
 
 The assembly is generated because its loops (4 variants by B width and
 masking) and its partial-tile stores (6 rows, each with 4 cases) are too
@@ -13,12 +14,19 @@ import os
 PFSHIFT = int(os.environ.get("PFSHIFT", "7"))  # prefetch 2**PFSHIFT steps of k ahead
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gemm_amd64.s")
 AADDR = ["(SI)", "(SI)(R9*1)", "(SI)(R9*2)", "(R11)", "(R11)(R9*1)", "(R11)(R9*2)"]
+AADV = ["ADDQ R12, SI", "ADDQ R12, R11"]
+# sgemm6x16a: the 6 rows of A from 6 base registers, at a shared k offset
+# (AX) advanced by acs (R8).
+AADDR_T = [f"({r})(AX*1)" for r in ["SI", "R9", "R11", "R12", "R14", "R15"]]
+AADV_T = ["ADDQ R8, AX"]
 
-def step(mode, bo, table=None):
+def step(mode, bo, table=None, aaddr=AADDR, aadv=AADV):
     """One step of k. mode: 16, '16m', 8, '8m'. bo: constant B offset (packed
     unrolled) or None (advance by R13). table: (reg, ofs) to read the row of B
     at DI + 4*rows[p] instead, the int32 rows[p] loaded from ofs(R13) into
-    reg (the caller advances R13)."""
+    reg (the caller advances R13). aaddr: the addresses of A's 6 values,
+    advanced by the instructions aadv."""
+    AADDR = aaddr
     b = "(DI)" if bo is None else f"{bo}(DI)"
     b2 = "32(DI)" if bo is None else f"{bo+32}(DI)"
     L = []
@@ -47,7 +55,7 @@ def step(mode, bo, table=None):
         for r in range(0, 6, 2):
             L += [f"VBROADCASTSS {AADDR[r]}, Y2", f"VBROADCASTSS {AADDR[r+1]}, Y3",
                   f"VFMADD231PS Y0, Y2, Y{4+2*r}", f"VFMADD231PS Y0, Y3, Y{6+2*r}"]
-    L += ["ADDQ R12, SI", "ADDQ R12, R11"]
+    L += aadv
     if bo is None and table is None:
         L += ["ADDQ R13, DI"]
     return L
@@ -91,8 +99,13 @@ def prologue(name, barg):
     w("""	SHLQ $2, R8
 	LEAQ (SI)(R9*2), R11
 	ADDQ R9, R11
+""")
+    prefetch_c_zero()
 
-	// Prefetch the C tile while the products are computed.
+def prefetch_c_zero():
+    """Prefetches the C tile (DX, leading dimension R8 in bytes; AX is
+    scratch) and zeroes the accumulators."""
+    w("""	// Prefetch the C tile while the products are computed.
 	MOVQ DX, AX""")
     for r in range(6):
         if r: w("\tADDQ R8, AX")
@@ -120,10 +133,11 @@ PREFETCH_A = """	LEAQ       (SI)(R14*1), AX
 	PREFETCHT0 (AX)(R9*1)
 	PREFETCHT0 (AX)(R9*2)"""
 
-def epilogue():
+def epilogue(reload=""):
     """The stores of the tile, at label done: a whole tile with plain stores,
-    any other by partial()'s code, which must follow."""
-    w("""done:
+    any other by partial()'s code, which must follow. reload: instructions
+    run first, to restore registers the loops used for something else."""
+    w("""done:""" + reload + """
 	MOVQ rlo+64(FP), R14
 	MOVQ rhi+72(FP), BX
 	MOVQ cols+80(FP), CX
@@ -340,6 +354,93 @@ for name, mode in [("loop16t", 16), ("loop8t", 8)]:
     ins(step(mode, None, ("AX", 0)))
     w(f"\tADDQ $4, R13\n\tDECQ CX\n\tJNZ  {name}\n\tJMP  done\n")
 epilogue()
+w(partial(4))
+
+# sgemm6x16a reads A through a row table: its 6 rows start at unrelated
+# addresses, so each has a base register (SI, R9, R11, R12, R14, R15), all
+# read at one k offset (AX) advanced by acs (R8, ldc being reloaded at
+# done). That takes every general register, so the choice of the loop
+# compares cols in memory, and the prefetch of A (flags&4) is not done: a
+# table's rows usually overlap (a convolution's taps), and stay in cache.
+# R15 is loaded after the last global access (colmask), which clobbers it
+# when dynamically linking.
+w("""
+// func sgemm6x16a(kc int, a *float32, rowsA *int32, acs int, b *float32, brs int, c *float32, ldc, rlo, rhi, cols, flags int)
+//
+// sgemm6x16 with A read through a row table: row r of the 6-row tile
+// starts at a[rowsA[r]] (6 int32 offsets, sign-extended) and element (r,p)
+// is a[rowsA[r] + p*acs]. B, C, the flags (but 4, ignored) and the tile's
+// registers are as for sgemm6x16.
+TEXT ·sgemm6x16a(SB), NOSPLIT, $0-96
+	MOVQ kc+0(FP), CX
+	MOVQ b+32(FP), DI
+	MOVQ brs+40(FP), R13
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
+	SHLQ $2, R13
+	SHLQ $2, R8
+""")
+prefetch_c_zero()
+w("""
+	MOVQ    cols+80(FP), AX
+	LEAQ    colmask<>(SB), R10
+	NEGQ    AX
+	LEAQ    64(R10)(AX*4), R10 // R10: mask for columns 0-7, R10+32: 8-15
+
+	// The rows of A: row r at a + 4*rowsA[r].
+	MOVQ    a+8(FP), AX
+	MOVQ    rowsA+16(FP), BX""")
+for r, reg in enumerate(["SI", "R9", "R11", "R12", "R14", "R15"]):
+    w(f"\tMOVLQSX {4*r or ''}(BX), {reg}\n\tLEAQ    (AX)({reg}*4), {reg}")
+w("""	MOVQ    acs+24(FP), R8
+	SHLQ    $2, R8
+	XORQ    AX, AX
+
+	// Choose the loop: 16 or 8 columns, masked B loads or not.
+	MOVQ    flags+88(FP), BX
+	CMPQ    cols+80(FP), $8
+	JLE     narrow
+	TESTQ   $2, BX
+	JZ      wide
+	CMPQ    cols+80(FP), $16
+	JEQ     wide
+	VMOVUPS 32(R10), Y3
+	JMP     loop16m
+
+narrow:
+	TESTQ   $2, BX
+	JZ      loop8
+	CMPQ    cols+80(FP), $8
+	JEQ     loop8
+	VMOVUPS (R10), Y1
+	JMP     loop8m
+
+wide:
+	CMPQ R13, $64
+	JNE  loop16
+	// Packed B: unrolled by 4 with constant offsets.
+	MOVQ  CX, BX
+	SHRQ  $2, BX
+	ANDQ  $3, CX
+	TESTQ BX, BX
+	JZ    loop16
+
+loop16x4:""")
+for u in range(4):
+    ins(step(16, 64*u, aaddr=AADDR_T, aadv=AADV_T))
+w("""	ADDQ $256, DI
+	DECQ BX
+	JNZ  loop16x4
+	TESTQ CX, CX
+	JZ    done
+""")
+for name, mode in [("loop16", 16), ("loop16m", '16m'), ("loop8", 8), ("loop8m", '8m')]:
+    w(f"{name}:")
+    ins(step(mode, None, aaddr=AADDR_T, aadv=AADV_T))
+    w(f"\tDECQ CX\n\tJNZ  {name}\n\tJMP  done\n")
+epilogue("""
+	MOVQ ldc+56(FP), R8
+	SHLQ $2, R8""")
 w(partial(4))
 open(OUT, 'w').write("\n".join(o).replace("PFSHIFT", str(PFSHIFT)).replace("PFDIST", str(2**PFSHIFT)) + "\n")
 

@@ -2,32 +2,43 @@ package kernels
 
 // packA packs rows [i0, i0+mcur) × columns [p0, p0+kcur) of a into dst as
 // ceil(mcur/mr) micro-panels; micro-panel r holds, for each p, the mr values
-// a[i0+r*mr+ii, p0+p] (ii < mr) contiguously, zero-padded past mcur.
+// a[i0+r*mr+ii, p0+p] (ii < mr) contiguously, zero-padded past mcur. Rows
+// are found through a's RowOffsets when it has them.
 func packA[T float](dst []T, a *mat[T], i0, mcur, p0, kcur, mr int) {
 	for r := 0; r*mr < mcur; r++ {
 		d := dst[r*kcur*mr : (r+1)*kcur*mr]
 		rows := min(mr, mcur-r*mr)
-		base := a.off + (i0+r*mr)*a.rs + p0*a.cs
+		i := i0 + r*mr
+		base := a.off + a.rowOff(i) + p0*a.cs
+		// run returns the kcur values of row i+ii from column p0 (a.cs == 1).
+		run := func(ii int) []T {
+			s := a.off + a.rowOff(i+ii) + p0
+			return a.data[s : s+kcur]
+		}
 		switch {
 		case rows == mr && a.cs == 1 && mr == 6:
-			r0 := a.data[base : base+kcur]
-			r1 := a.data[base+a.rs : base+a.rs+kcur]
-			r2 := a.data[base+2*a.rs : base+2*a.rs+kcur]
-			r3 := a.data[base+3*a.rs : base+3*a.rs+kcur]
-			r4 := a.data[base+4*a.rs : base+4*a.rs+kcur]
-			r5 := a.data[base+5*a.rs : base+5*a.rs+kcur]
+			r0, r1, r2, r3, r4, r5 := run(0), run(1), run(2), run(3), run(4), run(5)
 			for p := range r0 {
 				dd := d[p*6 : p*6+6 : p*6+6]
 				dd[0], dd[1], dd[2], dd[3], dd[4], dd[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 			}
 		case rows == mr && a.cs == 1 && mr == 4:
-			r0 := a.data[base : base+kcur]
-			r1 := a.data[base+a.rs : base+a.rs+kcur]
-			r2 := a.data[base+2*a.rs : base+2*a.rs+kcur]
-			r3 := a.data[base+3*a.rs : base+3*a.rs+kcur]
+			r0, r1, r2, r3 := run(0), run(1), run(2), run(3)
 			for p := range r0 {
 				dd := d[p*4 : p*4+4 : p*4+4]
 				dd[0], dd[1], dd[2], dd[3] = r0[p], r1[p], r2[p], r3[p]
+			}
+		case a.ro != nil:
+			for ii := range rows {
+				s := a.off + int(a.ro[i+ii]) + p0*a.cs
+				for p := range kcur {
+					d[p*mr+ii] = a.data[s+p*a.cs]
+				}
+			}
+			if rows < mr {
+				for p := range kcur {
+					clear(d[p*mr+rows : p*mr+mr])
+				}
 			}
 		case rows == mr && a.rs == 1:
 			for p := range kcur {

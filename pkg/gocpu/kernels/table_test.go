@@ -241,8 +241,14 @@ func TestGemmTableBoundsPanics(t *testing.T) {
 			[]string{"operand B", "2 RowOffsets for its 3 rows"}},
 		{"short column table", am, MatF32{Data: b, RowStride: 2, ColOffsets: []int32{0}}, cm,
 			[]string{"operand B", "1 ColOffsets for its 2 columns"}},
-		{"table on A", MatF32{Data: a, ColStride: 1, RowOffsets: []int32{0, 3}}, MatF32{Data: b, RowStride: 2, ColStride: 1}, cm,
-			[]string{"operand A"}},
+		{"column table on A", MatF32{Data: a, RowStride: 3, ColOffsets: []int32{0, 1, 2}}, MatF32{Data: b, RowStride: 2, ColStride: 1}, cm,
+			[]string{"operand A", "ColOffsets"}},
+		{"A row table past Data", MatF32{Data: a, ColStride: 1, RowOffsets: []int32{0, 4}}, MatF32{Data: b, RowStride: 2, ColStride: 1}, cm,
+			[]string{"operand A", "RowOffsets in [0, 4]", "spans elements [0, 6]"}},
+		{"A row table before Data", MatF32{Data: a, Offset: 1, ColStride: 1, RowOffsets: []int32{-2, 0}}, MatF32{Data: b, RowStride: 2, ColStride: 1}, cm,
+			[]string{"operand A", "RowOffsets in [-2, 0]", "spans elements [-1, 3]"}},
+		{"short A row table", MatF32{Data: a, ColStride: 1, RowOffsets: []int32{0}}, MatF32{Data: b, RowStride: 2, ColStride: 1}, cm,
+			[]string{"operand A", "1 RowOffsets for its 2 rows"}},
 		{"table on C", am, MatF32{Data: b, RowStride: 2, ColStride: 1}, MatF32{Data: c, RowStride: 2, ColStride: 1, ColOffsets: []int32{0, 1}},
 			[]string{"operand C"}},
 	} {
@@ -477,4 +483,190 @@ func TestTableKernelBounds(t *testing.T) {
 	}
 	bestF32.table(2, a32, 1, 6, b32, newRowTable([]int32{0, 24}), c32, 16, 0, 6, 16, false, false)
 	bestF64.table(2, a64, 1, 6, b64, newRowTable([]int32{0, 24}), c64, 8, 0, 6, 8, false, false)
+}
+
+// aTableVariant returns a (an operand with RowOffsets) with its offsets
+// shifted to start at -2 (and its Offset by as much), which the A-table
+// kernel does not take: A is then packed through its table.
+func aTableVariant(a operand) operand {
+	ro := a.m32.RowOffsets
+	lo, _ := axisSpan(len(ro), 0, ro)
+	shifted := make([]int32, len(ro))
+	for i, v := range ro {
+		shifted[i] = v - int32(lo) - 2
+	}
+	a.m64.RowOffsets, a.m32.RowOffsets = shifted, shifted
+	a.m64.Offset += lo + 2
+	a.m32.Offset += lo + 2
+	return a
+}
+
+// TestGemmATable checks products whose A has RowOffsets (overlapping,
+// repeated and unsorted rows, as a convolution's kernel gradient reads its
+// input) against the triple loop: read in place by the A-table kernel
+// (sgemm6x16a, with B packed or read in place), packed through the table
+// (negative offsets, float64, the generic kernels), every tile shape,
+// K from 1 to several K blocks, accumulation, the triple loop for tiny
+// shapes, one and two workers (split-K for m <= 144 and n <= 16 when
+// K = 600), with B dense or addressed through its own RowOffsets.
+func TestGemmATable(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	pools := []*Pool{NewPool(1), NewPool(2)}
+	defer pools[0].shutdown()
+	defer pools[1].shutdown()
+	si := 0
+	for _, m := range []int{1, 5, 6, 7, 13, 64, 576} {
+		for _, n := range []int{1, 15, 16, 17, 64} {
+			for _, k := range []int{1, 9, 288, 600} {
+				si++
+				s := shape{m, n, k}
+				if raceEnabled && m*n*k > 1e5 {
+					continue
+				}
+				// A: contiguous rows (ColStride 1) or strided ones.
+				a := newTableOperand(r, m, k, tableLayouts[si%2])
+				bs := []struct {
+					name string
+					b    operand
+				}{
+					{"dense", newOperand(r, k, n, rowMajor)},
+					{"R", newTableOperand(r, k, n, tableLayouts[0])},
+				}
+				for _, bv := range bs {
+					b := bv.b
+					want, scale := reference(m, n, k, &a, &b)
+					ldc, coff := n+3, 2
+					c0 := make([]float64, coff+m*ldc)
+					for i := range c0 {
+						c0[i] = 2*r.Float64() - 1
+					}
+					for _, av := range []string{"A", "Aneg"} {
+						a := a
+						if av == "Aneg" {
+							a = aTableVariant(a)
+						}
+						for _, generic := range kernelsUnderTest() {
+							for v := range 4 {
+								acc := v%2 == 1
+								triple := v >= 2 // the default directMax: the triple loop for tiny shapes
+								if triple && m*n*k > directMax {
+									continue
+								}
+								for _, p := range pools {
+									name := fmt.Sprintf("%dx%dx%d/%s,cs=%d/B%s/generic=%v/acc=%v/triple=%v/workers=%d",
+										m, k, n, av, a.m32.ColStride, bv.name, generic, acc, triple, p.Workers())
+									withKernel(t, generic, func() {
+										if !triple {
+											defer func(d int) { directMax = d }(directMax)
+											directMax = 0
+										}
+										c32 := make([]float32, len(c0))
+										c64 := make([]float64, len(c0))
+										for i, v := range c0 {
+											c32[i], c64[i] = float32(v), v
+										}
+										GemmF32(p, m, n, k, a.m32, b.m32, MatF32{Data: c32, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
+										GemmF64(p, m, n, k, a.m64, b.m64, MatF64{Data: c64, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
+										checkC(t, name+"/f32", s, want, scale, c0, coff, ldc, acc, 1e-5, func(i int) float64 { return float64(c32[i]) })
+										checkC(t, name+"/f64", s, want, scale, c0, coff, ldc, acc, 1e-12, func(i int) float64 { return c64[i] })
+									})
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// withATableCount returns kd with its A-table kernel (if any) counting its
+// calls in n.
+func withATableCount[T float](kd *kernelDesc[T], n *atomic.Int64) *kernelDesc[T] {
+	if kd.aTable == nil {
+		return kd
+	}
+	c := *kd
+	c.aTable = func(kc int, a []T, rowsA []int32, acs int, b []T, brs int, bDirect bool, c []T, ldc, rlo, rhi, cols int, acc bool) {
+		n.Add(1)
+		kd.aTable(kc, a, rowsA, acs, b, brs, bDirect, c, ldc, rlo, rhi, cols, acc)
+	}
+	return &c
+}
+
+// TestGemmATableKernelUsed checks that the A-table kernel computes every
+// tile of a product whose A has non-negative RowOffsets and at least mr
+// rows, and no tile otherwise, and that in place it gives bit for bit the
+// product of the materialised A (the same operations in the same order).
+func TestGemmATableKernelUsed(t *testing.T) {
+	if bestF32.aTable == nil {
+		t.Skip("no A-table kernel on this CPU")
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	p := NewPool(2)
+	defer p.shutdown()
+	for _, s := range []shape{{576, 64, 288}, {13, 17, 600}, {5, 16, 300}, {64, 2, 40}} {
+		a := newTableOperand(r, s.m, s.k, tableLayouts[0])
+		b := newOperand(r, s.k, s.n, rowMajor)
+		dense := newOperand(r, s.m, s.k, rowMajor)
+		for i := range s.m {
+			for q := range s.k {
+				dense.m32.Data[i*s.k+q] = float32(a.at(i, q))
+			}
+		}
+		for _, av := range []string{"A", "Aneg"} {
+			am := a
+			if av == "Aneg" {
+				am = aTableVariant(a)
+			}
+			var n atomic.Int64
+			kd := withATableCount(bestF32, &n)
+			got := make([]float32, s.m*s.n)
+			want := make([]float32, s.m*s.n)
+			gemm(p, kd, s.m, s.n, s.k, am.m32.toMat(), b.m32.toMat(), MatF32{Data: got, RowStride: s.n, ColStride: 1}.toMat(), false, "GemmF32")
+			calls := n.Load()
+			wantCalls := int64(ceilDiv(s.m, 6) * ceilDiv(s.n, 16) * ceilDiv(s.k, 256))
+			if av == "Aneg" || s.m < 6 {
+				wantCalls = 0
+			}
+			if calls != wantCalls {
+				t.Errorf("%v %s: %d calls of the A-table kernel, want %d", s, av, calls, wantCalls)
+			}
+			gemm(p, bestF32, s.m, s.n, s.k, dense.m32.toMat(), b.m32.toMat(), MatF32{Data: want, RowStride: s.n, ColStride: 1}.toMat(), false, "GemmF32")
+			for i := range got {
+				if got[i] != want[i] && wantCalls > 0 {
+					t.Fatalf("%v %s: C[%d] = %g through the A table, %g through the dense A", s, av, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestATableKernelBounds checks that the A-table kernel refuses row
+// offsets that would read outside A, and reads up to its last element.
+func TestATableKernelBounds(t *testing.T) {
+	if bestF32.aTable == nil {
+		t.Skip("no A-table kernel on this CPU")
+	}
+	a, b, c := make([]float32, 20), make([]float32, 2*16), make([]float32, 6*16)
+	for _, tc := range []struct {
+		name string
+		kc   int
+		rows []int32
+	}{
+		{"entry past a", 2, []int32{0, 1, 2, 3, 19, 4}}, // 19+1 >= 20
+		{"negative entry", 2, []int32{0, 1, -1, 3, 4, 5}},
+		{"short table", 2, []int32{0, 1, 2, 3, 4}},
+		{"kc = 0", 0, []int32{0, 1, 2, 3, 4, 5}},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			bestF32.aTable(tc.kc, a, tc.rows, 1, b, 16, false, c, 16, 0, 6, 16, false)
+		}()
+	}
+	bestF32.aTable(2, a, []int32{0, 18, 2, 3, 4, 5}, 1, b, 16, false, c, 16, 0, 6, 16, false)
 }
