@@ -165,6 +165,12 @@ func TestRowTableTimes(t *testing.T) {
 	}
 	p := NewPool(1)
 	m, n, k, variants := rowTableConv(p)
+	timeVariants(t, m, n, k, variants)
+}
+
+// timeVariants times variants of an m×n×k product, alternating them in 300
+// rounds of 3 products each, and reports the best and the median round.
+func timeVariants(t *testing.T, m, n, k int, variants []benchVariant) {
 	const rounds, iters = 300, 3
 	times := make([][]time.Duration, len(variants))
 	for range rounds {
@@ -184,4 +190,100 @@ func TestRowTableTimes(t *testing.T) {
 			float64(times[i][0].Nanoseconds())/1e3, rate(times[i][0]),
 			float64(times[i][rounds/2].Nanoseconds())/1e3, rate(times[i][rounds/2]))
 	}
+}
+
+// aTableGrad is the product of BenchmarkGemmF32ATable, the kernel gradient
+// of a 3×3 convolution 64→64 on one 16×16 image zero-padded to 18×18 (the
+// planes of rowTableConv): dW (64 output channels × 576 (channel, tap))
+// accumulates dY (64 × 288 positions, 16 rows of 18) times the input's
+// (channel, tap) runs. Row (c, ky, kx) starts at c*327 + ky*18 + kx. It
+// returns the ways of computing it, all accumulating: "atable" is
+// C^T[576×64] += A·B with A the runs through RowOffsets, read in place by
+// the A-table kernel, and B = dY^T stored row-major (288×64); "apacked" is
+// the same product with A packed through its table (the A-table kernel
+// removed); "colofs" is the formulation the engine used before A could have
+// tables, C[64×576] += dY·B with B the runs through ColOffsets (RowStride
+// 1), packed.
+func aTableGrad(p *Pool) (m, n, k int, variants []benchVariant) {
+	const (
+		cin, cout = 64, 64
+		w, plane  = 18, 18*18 + 3
+	)
+	m, k, n = cin*9, 16*w, cout
+	r := rand.New(rand.NewPCG(11, 12))
+	in := make([]float32, cin*plane)
+	for i := range in {
+		in[i] = r.Float32()
+	}
+	dy := make([]float32, cout*k)  // dY, 64×288 row-major
+	dyT := make([]float32, k*cout) // dY^T, 288×64 row-major
+	for i := range dy {
+		dy[i] = r.Float32()
+	}
+	for o := range cout {
+		for q := range k {
+			dyT[q*cout+o] = dy[o*k+q]
+		}
+	}
+	rows := make([]int32, m)
+	for c := range cin {
+		for t := range 9 {
+			rows[c*9+t] = int32(c*plane + t/3*w + t%3)
+		}
+	}
+	dw := make([]float32, m*n)
+	dwT := make([]float32, n*m)
+	am := MatF32{Data: in, ColStride: 1, RowOffsets: rows}
+	bm := MatF32{Data: dyT, RowStride: cout, ColStride: 1}
+	cm := MatF32{Data: dw, RowStride: n, ColStride: 1}
+	packed := withoutATable(curF32.Load())
+	return m, n, k, []benchVariant{
+		{"atable", func() { GemmF32(p, m, n, k, am, bm, cm, true) }},
+		{"apacked", func() { gemm(p, packed, m, n, k, am.toMat(), bm.toMat(), cm.toMat(), true, "GemmF32") }},
+		{"colofs", func() {
+			GemmF32(p, n, m, k, MatF32{Data: dy, RowStride: k, ColStride: 1},
+				MatF32{Data: in, RowStride: 1, ColOffsets: rows},
+				MatF32{Data: dwT, RowStride: m, ColStride: 1}, true)
+		}},
+	}
+}
+
+// withoutATable returns kd without its A-table kernel: a product whose A
+// has RowOffsets then packs A, as with the generic kernels.
+func withoutATable[T float](kd *kernelDesc[T]) *kernelDesc[T] {
+	c := *kd
+	c.aTable = nil
+	return &c
+}
+
+// BenchmarkGemmF32ATable compares a convolution's kernel gradient computed
+// with A read in place through RowOffsets with the same product packing A
+// and with its transpose through a ColOffsets B (see aTableGrad), with a
+// pool of GOMAXPROCS workers.
+func BenchmarkGemmF32ATable(b *testing.B) {
+	p := NewPool(runtime.GOMAXPROCS(0))
+	defer p.shutdown()
+	m, n, k, variants := aTableGrad(p)
+	for _, v := range variants {
+		b.Run(v.name, func(b *testing.B) {
+			v.f()
+			for b.Loop() {
+				v.f()
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// TestATableTimes times the variants of aTableGrad on one worker as
+// TestRowTableTimes does. Run with
+//
+//	KERNELS_CPUTIME=1 go test -run ATableTimes -v ./pkg/gocpu/kernels
+func TestATableTimes(t *testing.T) {
+	if os.Getenv("KERNELS_CPUTIME") == "" {
+		t.Skip("set KERNELS_CPUTIME=1 to measure")
+	}
+	p := NewPool(1)
+	m, n, k, variants := aTableGrad(p)
+	timeVariants(t, m, n, k, variants)
 }
