@@ -670,3 +670,34 @@ func TestATableKernelBounds(t *testing.T) {
 	}
 	bestF32.aTable(2, a, []int32{0, 18, 2, 3, 4, 5}, 1, b, 16, false, c, 16, 0, 6, 16, false)
 }
+
+// TestGemmATableNoAllocs checks that products whose A has RowOffsets do not
+// allocate: read in place, packed (m < mr, negative offsets, float64 and
+// the generic kernel) and split-K.
+func TestGemmATableNoAllocs(t *testing.T) {
+	p := NewPool(2)
+	defer p.shutdown()
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, s := range []shape{{576, 64, 288}, {5, 17, 300}, {30, 4, 1000}} {
+		a := newTableOperand(r, s.m, s.k, tableLayouts[0])
+		b := newOperand(r, s.k, s.n, rowMajor)
+		c32 := make([]float32, s.m*s.n)
+		c64 := make([]float64, s.m*s.n)
+		for _, av := range []operand{a, aTableVariant(a)} {
+			for _, generic := range kernelsUnderTest() {
+				withKernel(t, generic, func() {
+					f := func() {
+						GemmF32(p, s.m, s.n, s.k, av.m32, b.m32, MatF32{Data: c32, RowStride: s.n, ColStride: 1}, false)
+						GemmF64(p, s.m, s.n, s.k, av.m64, b.m64, MatF64{Data: c64, RowStride: s.n, ColStride: 1}, true)
+					}
+					for range 3 {
+						f()
+					}
+					if allocs := testing.AllocsPerRun(20, f); allocs > 0.1 {
+						t.Errorf("%v Offset=%d generic=%v: %.2f allocations per call", s, av.m32.Offset, generic, allocs)
+					}
+				})
+			}
+		}
+	}
+}
