@@ -21,6 +21,7 @@ type accPlan struct {
 	outChStride     int   // output stride of o
 	gTemp, partTemp int   // workers × (B·P × KS), pieces × (O × B·P)
 	pieces          int   // parts of the batch summed separately
+	group, aTemp    int   // samples per product; their kernel rows side by side, workers × (O × group·KS)
 	wide            *accWide
 }
 
@@ -83,7 +84,14 @@ func accFor(n *node, cp *convPlan, p *plan) *accPlan {
 	if ap.wide = accWideFor(n, cp, p); ap.wide != nil {
 		return ap
 	}
-	ap.gTemp = p.addTemp(n.shape.DType, cp.workers*cp.batch*cp.positions*cp.ks)
+	// With few kernel taps per sample (ResNet-18's 8×8, 4×4 and 2×2 stages),
+	// several samples share one product, so that its depth is about 256
+	// and the partial results are not read and written once per few taps.
+	ap.group = max(1, min(256/cp.ks, (4<<20)/max(1, cp.batch*cp.positions*cp.ks)))
+	ap.gTemp = p.addTemp(n.shape.DType, cp.workers*cp.batch*cp.positions*cp.ks*ap.group)
+	if ap.group > 1 {
+		ap.aTemp = p.addTemp(n.shape.DType, cp.workers*cp.outCh*cp.ks*ap.group)
+	}
 	return ap
 }
 
@@ -111,7 +119,9 @@ func accWideFor(n *node, cp *convPlan, p *plan) *accWide {
 		}
 	}
 	ph, pw := h+pads[0]+pads[1], w+pads[2]+pads[3]
-	if ph < oh+kh-1 || pw < ow+kw-1 {
+	// Short widened rows (small images) make a shallow product per sample:
+	// the gathered form, several samples per product, does better there.
+	if ph < oh+kh-1 || pw < ow+kw-1 || kh*pw < 64 {
 		return nil
 	}
 	aw := &accWide{kh: kh, kw: kw, kLen: kh * pw, plan: widePlan{h: h, w: w, ph: ph, pw: pw, oh: oh, ow: ow,
@@ -151,9 +161,12 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 			if aw := ap.wide; aw != nil {
 				plane := aw.plan.plane
 				planes := st.temps[aw.planeTemp].([]T)[w*B*plane : (w+1)*B*plane]
-				wk := st.temps[aw.kTemp].([]T)[w*O*aw.kLen : (w+1)*O*aw.kLen]
-				clear(wk) // the widened rows' extra columns stay zero
-				b := operand[T]{data: planes, rs: 1, co: aw.colOff}
+				// The product transposed, part[(b, q)][o]: its left operand is
+				// the planes, row (b, q) read in place from its window's start,
+				// and its right one the widened kernel, [kLen][O], small.
+				wt := st.temps[aw.kTemp].([]T)[w*O*aw.kLen : (w+1)*O*aw.kLen]
+				clear(wt) // the widened rows' extra columns stay zero
+				a := operand[T]{data: planes, cs: 1, ro: aw.colOff}
 				for i := lo; i < hi; i++ {
 					for bi := 0; bi < B; bi++ {
 						fillPlane(planes[bi*plane:(bi+1)*plane], xs[bi*cp.inBatchStride+i*cp.inChStride:], &aw.plan)
@@ -161,23 +174,41 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 					for o := 0; o < O; o++ {
 						src := ws[o*ap.kRow+i*ap.kCh:]
 						for ky := 0; ky < aw.kh; ky++ {
-							copy(wk[o*aw.kLen+ky*aw.plan.pw:o*aw.kLen+ky*aw.plan.pw+aw.kw], src[ky*aw.kw:(ky+1)*aw.kw])
+							d := wt[ky*aw.plan.pw*O+o:]
+							for kx, v := range src[ky*aw.kw : (ky+1)*aw.kw] {
+								d[kx*O] = v
+							}
 						}
 					}
-					gemm(O, N, aw.kLen, rowMajor(wk, 0, aw.kLen), b, part, 0, true)
+					gemm(N, O, aw.kLen, a, rowMajor(wt, 0, O), part, 0, true)
 				}
 				return
 			}
-			g := gAll[w*N*KS : (w+1)*N*KS]
-			for i := lo; i < hi; i++ {
-				for b := 0; b < B; b++ {
-					src := xs[b*cp.inBatchStride+i*cp.inChStride:]
-					for pos := 0; pos < P; pos++ {
-						r := (b*P + pos) * KS
-						gather(g[r:r+KS], src, cp.segsT[pos])
+			g := gAll[w*N*KS*ap.group : (w+1)*N*KS*ap.group]
+			for i0 := lo; i0 < hi; i0 += ap.group {
+				n := min(ap.group, hi-i0)
+				K := n * KS // row (b, pos) of g: the windows of samples i0.. side by side
+				for ii := 0; ii < n; ii++ {
+					for b := 0; b < B; b++ {
+						src := xs[b*cp.inBatchStride+(i0+ii)*cp.inChStride:]
+						for pos := 0; pos < P; pos++ {
+							r := (b*P+pos)*K + ii*KS
+							gather(g[r:r+KS], src, cp.segsT[pos])
+						}
 					}
 				}
-				gemm(O, N, KS, rowMajor(ws, i*ap.kCh, ap.kRow), dense(g, 1, KS), part, 0, true)
+				a := rowMajor(ws, i0*ap.kCh, ap.kRow)
+				if n > 1 {
+					wa := st.temps[ap.aTemp].([]T)[w*O*KS*ap.group : (w+1)*O*KS*ap.group]
+					for o := 0; o < O; o++ {
+						for ii := 0; ii < n; ii++ {
+							at := o*ap.kRow + (i0+ii)*ap.kCh
+							copy(wa[o*K+ii*KS:o*K+(ii+1)*KS], ws[at:at+KS])
+						}
+					}
+					a = rowMajor(wa, 0, K)
+				}
+				gemm(O, N, K, a, dense(g, 1, K), part, 0, true)
 			}
 		}
 		// Pieces of the batch, taken by the workers one at a time; each sums
@@ -190,11 +221,15 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 				accPiece(piece*cp.inCh/ap.pieces, (piece+1)*cp.inCh/ap.pieces, part, free)
 			}
 		})
+		at := func(piece, o, j int) int { return (piece*O+o)*N + j } // part[o][(b, q)]
+		if ap.wide != nil {
+			at = func(piece, o, j int) int { return (piece*N+j)*O + o } // part[(b, q)][o]
+		}
 		for o := 0; o < O; o++ {
 			for j, off := range ap.outOff {
 				var s T
 				for piece := 0; piece < ap.pieces; piece++ {
-					s += parts[(piece*O+o)*N+j]
+					s += parts[at(piece, o, j)]
 				}
 				zs[off+o*ap.outChStride] = s
 			}
