@@ -158,6 +158,14 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		}
 		return def
 	}
+	if dp := dilFor(n, cp, p); dp != nil {
+		switch n.shape.DType {
+		case dtypes.Float32:
+			return dilT(cp, dp, x, k, out, pool, gemmOf[float32](pool)), nil
+		case dtypes.Float64:
+			return dilT(cp, dp, x, k, out, pool, gemmOf[float64](pool)), nil
+		}
+	}
 	// The offset table: for each kernel position and output position.
 	cp.table = make([]int32, cp.ks*cp.positions)
 	// hole marks a tap that reads between the values of a dilated input (as

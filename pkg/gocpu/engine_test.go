@@ -68,6 +68,29 @@ func TestModelStepsMatchSimpleGo(t *testing.T) {
 					t.Errorf("step %d: loss %.7f correct %d on gocpu, %.7f %d on simplego", s, lf, cf, lr, cr)
 				}
 			}
+			// The losses depend little on the early layers' gradients; the
+			// trained weights, seen through the logits of a new batch, do.
+			x, _ := data.RandomBatch(tc.b, tc.c, tc.hw, tc.hw, 10, 99)
+			zf, err := tf.Logits(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, _ = data.RandomBatch(tc.b, tc.c, tc.hw, tc.hw, 10, 99)
+			zr, err := tr.Logits(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			worst := 0.0
+			for i, v := range zr.Value().([][]float32) {
+				for j, want := range v {
+					got := zf.Value().([][]float32)[i][j]
+					worst = max(worst, math.Abs(float64(got-want))/math.Max(1, math.Abs(float64(want))))
+				}
+			}
+			t.Logf("logits after training: largest relative difference %.2g", worst)
+			if worst > 3e-4 {
+				t.Errorf("logits after %d steps differ by up to %.2g (relative) between gocpu and simplego", tc.steps, worst)
+			}
 		})
 	}
 }
