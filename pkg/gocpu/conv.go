@@ -159,12 +159,7 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		return def
 	}
 	if dp := dilFor(n, cp, p); dp != nil {
-		switch n.shape.DType {
-		case dtypes.Float32:
-			return dilT(cp, dp, x, k, out, pool, gemmOf[float32](pool)), nil
-		case dtypes.Float64:
-			return dilT(cp, dp, x, k, out, pool, gemmOf[float64](pool)), nil
-		}
+		return typedConvStep(n.shape.DType, cp, dp, nil, x, k, out, pool)
 	}
 	// The offset table: for each kernel position and output position.
 	cp.table = make([]int32, cp.ks*cp.positions)
@@ -244,12 +239,7 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 	}
 	cp.table = nil // the segments say it all
 	if ap := accFor(n, cp, p); ap != nil {
-		switch n.shape.DType {
-		case dtypes.Float32:
-			return accT(cp, ap, x, k, out, pool, gemmOf[float32](pool)), nil
-		case dtypes.Float64:
-			return accT(cp, ap, x, k, out, pool, gemmOf[float64](pool)), nil
-		}
+		return typedConvStep(n.shape.DType, cp, nil, ap, x, k, out, pool)
 	}
 	// Kernel as [O][C·KS]: read directly when laid out so, else copied.
 	// Tap groups read it through its strides and write the output through
@@ -335,13 +325,64 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 			}
 		}
 	}
-	switch n.shape.DType {
+	return typedConvStep(n.shape.DType, cp, nil, nil, x, k, out, pool)
+}
+
+// typedConvStep is the step of a convolution planned as cp, lowered by
+// phases (dp), by accumulated products (ap) or else by convT, for its dtype.
+func typedConvStep(dt dtypes.DType, cp *convPlan, dp *dilPlan, ap *accPlan, x, k, out int, pool *kernels.Pool) (step, error) {
+	switch dt {
 	case dtypes.Float32:
-		return convT(cp, x, k, out, pool, gemmOf[float32](pool)), nil
+		return convStepOf[float32](cp, dp, ap, x, k, out, pool), nil
 	case dtypes.Float64:
-		return convT(cp, x, k, out, pool, gemmOf[float64](pool)), nil
+		return convStepOf[float64](cp, dp, ap, x, k, out, pool), nil
 	}
-	return nil, fmt.Errorf("no convolution for %s", n.shape.DType)
+	return nil, fmt.Errorf("no convolution for %s", dt)
+}
+
+func convStepOf[T float](cp *convPlan, dp *dilPlan, ap *accPlan, x, k, out int, pool *kernels.Pool) step {
+	gemm := gemmOf[T](pool)
+	switch {
+	case dp != nil:
+		return dilT(cp, dp, x, k, out, pool, gemm)
+	case ap != nil:
+		return accT(cp, ap, x, k, out, pool, gemm)
+	}
+	return convT(cp, x, k, out, pool, gemm)
+}
+
+// onWorkers runs fn(w, i) for every i in [0, n), in a few pieces per
+// worker taken one at a time, so that a worker slowed down by another
+// process takes fewer; w, in [0, workers), is a scratch slot that no other
+// running fn holds.
+func onWorkers(pool *kernels.Pool, workers, n int, fn func(w, i int)) {
+	free := make(chan int, workers)
+	for w := 0; w < workers; w++ {
+		free <- w
+	}
+	pool.ParallelChunks(n, min(n, 4*workers), func(lo, hi int) {
+		w := <-free
+		for i := lo; i < hi; i++ {
+			fn(w, i)
+		}
+		free <- w
+	})
+}
+
+// pickTaps copies, for each output and input channel, the kernel's taps
+// (spatial positions, through the kernel's strides kO, kC and offsets kSp)
+// into sub, [O][C][len(taps)] from at.
+func pickTaps[T float](sub []T, at int, ws []T, O, C, kO, kC int, kSp, taps []int) {
+	nt := len(taps)
+	for o := 0; o < O; o++ {
+		for c := 0; c < C; c++ {
+			row := ws[o*kO+c*kC:]
+			d := sub[at+(o*C+c)*nt:]
+			for t, kp := range taps {
+				d[t] = row[kSp[kp]]
+			}
+		}
+	}
 }
 
 // tapGroup is the output positions that use the same kernel taps.
@@ -524,16 +565,7 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm convGe
 			// The sub-kernels: W's columns of each group's taps.
 			subs = st.temps[cp.subTemp].([]T)
 			for _, g := range cp.groups {
-				nt := len(g.taps)
-				for o := 0; o < cp.outCh; o++ {
-					for c := 0; c < cp.inCh; c++ {
-						row := ws[o*cp.kO+c*cp.kC:]
-						dst := subs[g.subAt+(o*cp.inCh+c)*nt:]
-						for t, kp := range g.taps {
-							dst[t] = row[cp.kSp[kp]]
-						}
-					}
-				}
+				pickTaps(subs, g.subAt, ws, cp.outCh, cp.inCh, cp.kO, cp.kC, cp.kSp, g.taps)
 			}
 		}
 		if cp.zeroGroup {
@@ -667,18 +699,8 @@ func convT[T float](cp *convPlan, x, k, out int, pool *kernels.Pool, gemm convGe
 		if chunks >= 2 && cp.workers > 1 {
 			// Chunks in parallel, each with scratch of its own; the products
 			// inside run serially (nested calls do).
-			free := make(chan int, cp.workers)
-			for w := 0; w < cp.workers; w++ {
-				free <- w
-			}
-			// A few pieces per worker, taken one at a time, so that a worker
-			// slowed down by another process takes fewer.
-			pool.ParallelChunks(chunks, min(chunks, 4*cp.workers), func(lo, hi int) {
-				w := <-free
-				for c := lo; c < hi; c++ {
-					one(w, c*chunk, min((c+1)*chunk, cp.batch), false)
-				}
-				free <- w
+			onWorkers(pool, cp.workers, chunks, func(w, c int) {
+				one(w, c*chunk, min((c+1)*chunk, cp.batch), false)
 			})
 		} else {
 			for c := 0; c < chunks; c++ {

@@ -149,15 +149,9 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 			gAll = st.temps[ap.gTemp].([]T)
 		}
 		parts := st.temps[ap.partTemp].([]T)
-		free := make(chan int, cp.workers)
-		for w := 0; w < cp.workers; w++ {
-			free <- w
-		}
-		// accPiece sums samples [lo, hi) into part, with the scratch of a
-		// free worker slot.
-		accPiece := func(lo, hi int, part []T, free chan int) {
-			w := <-free
-			defer func() { free <- w }()
+		// accPiece sums samples [lo, hi) into part, with worker slot w's
+		// scratch.
+		accPiece := func(w, lo, hi int, part []T) {
 			if aw := ap.wide; aw != nil {
 				plane := aw.plan.plane
 				planes := st.temps[aw.planeTemp].([]T)[w*B*plane : (w+1)*B*plane]
@@ -214,12 +208,10 @@ func accT[T float](cp *convPlan, ap *accPlan, x, k, out int, pool *kernels.Pool,
 		// Pieces of the batch, taken by the workers one at a time; each sums
 		// into a partial result of its own, added in order at the end, so
 		// that results do not depend on which worker took which piece.
-		pool.ParallelChunks(ap.pieces, ap.pieces, func(plo, phi int) {
-			for piece := plo; piece < phi; piece++ {
-				part := parts[piece*O*N : (piece+1)*O*N]
-				clear(part)
-				accPiece(piece*cp.inCh/ap.pieces, (piece+1)*cp.inCh/ap.pieces, part, free)
-			}
+		onWorkers(pool, cp.workers, ap.pieces, func(w, piece int) {
+			part := parts[piece*O*N : (piece+1)*O*N]
+			clear(part)
+			accPiece(w, piece*cp.inCh/ap.pieces, (piece+1)*cp.inCh/ap.pieces, part)
 		})
 		at := func(piece, o, j int) int { return (piece*O+o)*N + j } // part[o][(b, q)]
 		if ap.wide != nil {

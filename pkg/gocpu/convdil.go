@@ -181,16 +181,7 @@ func dilT[T float](cp *convPlan, dp *dilPlan, x, k, out int, pool *kernels.Pool,
 		xs, ws, zs := st.vals[x].([]T), st.vals[k].([]T), st.vals[out].([]T)
 		subs := st.temps[dp.subTemp].([]T)
 		for _, cl := range dp.classes {
-			nt := len(cl.taps)
-			for o := 0; o < O; o++ {
-				for c := 0; c < C; c++ {
-					row := ws[o*dp.kO+c*dp.kC:]
-					d := subs[cl.subAt+(o*C+c)*nt:]
-					for t, kp := range cl.taps {
-						d[t] = row[dp.kSp[kp]]
-					}
-				}
-			}
+			pickTaps(subs, cl.subAt, ws, O, C, dp.kO, dp.kC, dp.kSp, cl.taps)
 		}
 		if dp.zeroClass {
 			clear(zs)
@@ -230,16 +221,8 @@ func dilT[T float](cp *convPlan, dp *dilPlan, x, k, out int, pool *kernels.Pool,
 			}
 		}
 		chunks := (cp.batch + dp.chunk - 1) / dp.chunk
-		free := make(chan int, cp.workers)
-		for w := 0; w < cp.workers; w++ {
-			free <- w
-		}
-		pool.ParallelChunks(chunks, min(chunks, 4*cp.workers), func(lo, hi int) {
-			w := <-free
-			for c := lo; c < hi; c++ {
-				one(w, c*dp.chunk, min((c+1)*dp.chunk, cp.batch))
-			}
-			free <- w
+		onWorkers(pool, cp.workers, chunks, func(w, c int) {
+			one(w, c*dp.chunk, min((c+1)*dp.chunk, cp.batch))
 		})
 	}
 }
