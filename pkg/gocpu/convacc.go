@@ -13,10 +13,13 @@ import (
 // where G_i gathers, for every batch item b and output position, the
 // window of input channel i (the segments per output position). W is read
 // in place (rows of its spatial taps), G_i is small enough to stay in cache,
-// and the input channels (often a batch of 100) are split across workers,
-// each summing into partial outputs of its own, added at the end.
+// and the input channels (often a batch of 100) are split into pieces taken
+// by the workers, each summing into partial outputs of its own, added in
+// piece order at the end. With few taps per channel, several channels
+// share one product (group); stride-1 2D convolutions read the input's
+// padded planes in place instead of gathering (accWide).
 type accPlan struct {
-	kOff, kRow, kCh int   // W[o][i][kp] at kOff(=0) + o·kRow + i·kCh + kp
+	kRow, kCh       int   // W[o][i][kp] at o·kRow + i·kCh + kp
 	outOff          []int // output offset of (b, pos), b-major
 	outChStride     int   // output stride of o
 	gTemp, partTemp int   // workers × (B·P × KS), pieces × (O × B·P)
@@ -28,9 +31,10 @@ type accPlan struct {
 // accWide is accPlan over wide rows, for a stride-1, undilated 2D
 // convolution (the kernel gradient of a stride-1 layer): input channel i
 // of every batch item is copied into a zero-padded plane, and the kernel's
-// rows are widened to the plane's width with zeros (W'[o][ky·PW+kx]), so
-// that column (b, qy, qx) of the product's B is one run of b's plane, from
-// qy·PW+qx on, read in place by the GEMM's packing: nothing is gathered.
+// rows are widened to the plane's width with zeros (W'[ky·PW+kx][o],
+// transposed). The product is computed transposed, part[(b, q)][o]: row
+// (b, qy, qx) of its left operand is one run of b's plane, from qy·PW+qx
+// on, read in place by the GEMM through its row table; nothing is gathered.
 type accWide struct {
 	plan         widePlan // its plane is PH·PW + OW: the last run passes the end by up to OW-1
 	kh, kw, kLen int      // the kernel's taps, and kLen = KH·PW
