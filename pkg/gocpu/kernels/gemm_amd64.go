@@ -23,8 +23,16 @@ func avx2Direct6x16(kc int, a []float32, ars, acs int, b []float32, brs int, bDi
 	_ = a[5*ars+(kc-1)*acs]
 	bDirect = checkB(kc, b, brs, bDirect, cols, 16)
 	_ = c[(rhi-1)*ldc+cols-1]
-	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 16 {
-		panic("kernels: bad tile for sgemm6x16")
+	flags := tileFlags("sgemm6x16", rlo, rhi, cols, 16, acc, bDirect, prefetchA)
+	sgemm6x16(kc, &a[0], ars, acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
+}
+
+// tileFlags panics unless rows rlo..rhi-1 and cols columns are a tile of
+// a kernel with 6 rows and nr columns, and returns the kernels' flags:
+// 1 accumulate, 2 B is unpacked (masked loads), 4 prefetch A.
+func tileFlags(kernel string, rlo, rhi, cols, nr int, acc, bDirect, prefetchA bool) int {
+	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > nr {
+		panic("kernels: bad tile for " + kernel)
 	}
 	flags := 0
 	if acc {
@@ -36,7 +44,7 @@ func avx2Direct6x16(kc int, a []float32, ars, acs int, b []float32, brs int, bDi
 	if prefetchA {
 		flags |= 4
 	}
-	sgemm6x16(kc, &a[0], ars, acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
+	return flags
 }
 
 // checkB panics unless the reads a direct kernel with an nr-wide tile makes
@@ -78,16 +86,7 @@ func avx2ATable6x16(kc int, a []float32, rowsA []int32, acs int, b []float32, br
 	_ = a[hi+(kc-1)*acs]
 	bDirect = checkB(kc, b, brs, bDirect, cols, 16)
 	_ = c[(rhi-1)*ldc+cols-1]
-	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 16 {
-		panic("kernels: bad tile for sgemm6x16a")
-	}
-	flags := 0
-	if acc {
-		flags |= 1
-	}
-	if bDirect {
-		flags |= 2
-	}
+	flags := tileFlags("sgemm6x16a", rlo, rhi, cols, 16, acc, bDirect, false)
 	sgemm6x16a(kc, &a[0], &rows[0], acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
 }
 
@@ -105,16 +104,7 @@ func avx2Table6x16(kc int, a []float32, ars, acs int, b []float32, rows rowTable
 	}
 	_ = a[5*ars+(kc-1)*acs]
 	_ = c[(rhi-1)*ldc+cols-1]
-	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 16 {
-		panic("kernels: bad tile for sgemm6x16t")
-	}
-	flags := 0
-	if acc {
-		flags |= 1
-	}
-	if prefetchA {
-		flags |= 4
-	}
+	flags := tileFlags("sgemm6x16t", rlo, rhi, cols, 16, acc, false, prefetchA)
 	sgemm6x16t(kc, &a[0], ars, acs, &b[0], &rows.rows[0], &c[0], ldc, rlo, rhi, cols, flags)
 }
 
@@ -143,19 +133,7 @@ func avx2Direct6x8(kc int, a []float64, ars, acs int, b []float64, brs int, bDir
 	_ = a[5*ars+(kc-1)*acs]
 	bDirect = checkB(kc, b, brs, bDirect, cols, 8)
 	_ = c[(rhi-1)*ldc+cols-1]
-	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 8 {
-		panic("kernels: bad tile for dgemm6x8")
-	}
-	flags := 0
-	if acc {
-		flags |= 1
-	}
-	if bDirect {
-		flags |= 2
-	}
-	if prefetchA {
-		flags |= 4
-	}
+	flags := tileFlags("dgemm6x8", rlo, rhi, cols, 8, acc, bDirect, prefetchA)
 	dgemm6x8(kc, &a[0], ars, acs, &b[0], brs, &c[0], ldc, rlo, rhi, cols, flags)
 }
 
@@ -170,16 +148,7 @@ func avx2Table6x8(kc int, a []float64, ars, acs int, b []float64, rows rowTable,
 	}
 	_ = a[5*ars+(kc-1)*acs]
 	_ = c[(rhi-1)*ldc+cols-1]
-	if rlo < 0 || rlo >= rhi || rhi > 6 || cols < 1 || cols > 8 {
-		panic("kernels: bad tile for dgemm6x8t")
-	}
-	flags := 0
-	if acc {
-		flags |= 1
-	}
-	if prefetchA {
-		flags |= 4
-	}
+	flags := tileFlags("dgemm6x8t", rlo, rhi, cols, 8, acc, false, prefetchA)
 	dgemm6x8t(kc, &a[0], ars, acs, &b[0], &rows.rows[0], &c[0], ldc, rlo, rhi, cols, flags)
 }
 
