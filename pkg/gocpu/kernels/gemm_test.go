@@ -165,20 +165,27 @@ func TestGemm(t *testing.T) {
 							defer func(w int) { wholeKMaxPack = w }(wholeKMaxPack)
 							wholeKMaxPack = 0
 						}
-						c32 := make([]float32, len(c0))
-						c64 := make([]float64, len(c0))
-						for i, v := range c0 {
-							c32[i], c64[i] = float32(v), v
-						}
-						GemmF32(p, s.m, s.n, s.k, a.m32, b.m32, MatF32{Data: c32, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
-						GemmF64(p, s.m, s.n, s.k, a.m64, b.m64, MatF64{Data: c64, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
-						checkC(t, name+"/f32", s, want, scale, c0, coff, ldc, acc, 1e-5, func(i int) float64 { return float64(c32[i]) })
-						checkC(t, name+"/f64", s, want, scale, c0, coff, ldc, acc, 1e-12, func(i int) float64 { return c64[i] })
+						gemmBoth(t, name, p, s, &a, &b, c0, coff, ldc, acc, want, scale)
 					})
 				}
 			}
 		}
 	}
+}
+
+// gemmBoth computes the product s of a and b into copies of c0 (at coff,
+// row stride ldc) in float32 and float64 on p, and checks both against want.
+func gemmBoth(t *testing.T, name string, p *Pool, s shape, a, b *operand, c0 []float64, coff, ldc int, acc bool, want, scale []float64) {
+	t.Helper()
+	c32 := make([]float32, len(c0))
+	c64 := make([]float64, len(c0))
+	for i, v := range c0 {
+		c32[i], c64[i] = float32(v), v
+	}
+	GemmF32(p, s.m, s.n, s.k, a.m32, b.m32, MatF32{Data: c32, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
+	GemmF64(p, s.m, s.n, s.k, a.m64, b.m64, MatF64{Data: c64, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
+	checkC(t, name+"/f32", s, want, scale, c0, coff, ldc, acc, 1e-5, func(i int) float64 { return float64(c32[i]) })
+	checkC(t, name+"/f64", s, want, scale, c0, coff, ldc, acc, 1e-12, func(i int) float64 { return c64[i] })
 }
 
 func checkC(t *testing.T, name string, s shape, want, scale, c0 []float64, coff, ldc int, acc bool, tol float64, got func(int) float64) {

@@ -170,15 +170,7 @@ func TestGemmTables(t *testing.T) {
 								defer func(w int) { wholeKMaxPack = w }(wholeKMaxPack)
 								wholeKMaxPack = 0
 							}
-							c32 := make([]float32, len(c0))
-							c64 := make([]float64, len(c0))
-							for i, v := range c0 {
-								c32[i], c64[i] = float32(v), v
-							}
-							GemmF32(p, s.m, s.n, s.k, a.m32, b.m32, MatF32{Data: c32, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
-							GemmF64(p, s.m, s.n, s.k, a.m64, b.m64, MatF64{Data: c64, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
-							checkC(t, name+"/f32", s, want, scale, c0, coff, ldc, acc, 1e-5, func(i int) float64 { return float64(c32[i]) })
-							checkC(t, name+"/f64", s, want, scale, c0, coff, ldc, acc, 1e-12, func(i int) float64 { return c64[i] })
+							gemmBoth(t, name, p, s, &a, &b, c0, coff, ldc, acc, want, scale)
 						})
 					}
 				}
@@ -334,17 +326,25 @@ func tableVariant(b operand, mode string) operand {
 	b.m64.Data = slices.Concat(b.m64.Data, nan64)
 	b.m32.Data = slices.Concat(b.m32.Data, nan32)
 	if mode == "negative" {
-		ro := b.m32.RowOffsets
-		lo, _ := axisSpan(len(ro), 0, ro)
-		shifted := make([]int32, len(ro))
-		for i, v := range ro {
-			shifted[i] = v - int32(lo) - 2
-		}
-		b.m64.RowOffsets, b.m32.RowOffsets = shifted, shifted
-		b.m64.Offset += lo + 2
-		b.m32.Offset += lo + 2
+		b = negativeRows(b)
 	}
 	return b
+}
+
+// negativeRows returns o (an operand with RowOffsets) with its offsets
+// shifted to start at -2 and its Offset by as much: the same elements,
+// which the table kernels do not take.
+func negativeRows(o operand) operand {
+	ro := o.m32.RowOffsets
+	lo, _ := axisSpan(len(ro), 0, ro)
+	shifted := make([]int32, len(ro))
+	for i, v := range ro {
+		shifted[i] = v - int32(lo) - 2
+	}
+	o.m64.RowOffsets, o.m32.RowOffsets = shifted, shifted
+	o.m64.Offset += lo + 2
+	o.m32.Offset += lo + 2
+	return o
 }
 
 // TestGemmTableKernel checks the products whose B is read in place through
@@ -485,22 +485,6 @@ func TestTableKernelBounds(t *testing.T) {
 	bestF64.table(2, a64, 1, 6, b64, newRowTable([]int32{0, 24}), c64, 8, 0, 6, 8, false, false)
 }
 
-// aTableVariant returns a (an operand with RowOffsets) with its offsets
-// shifted to start at -2 (and its Offset by as much), which the A-table
-// kernel does not take: A is then packed through its table.
-func aTableVariant(a operand) operand {
-	ro := a.m32.RowOffsets
-	lo, _ := axisSpan(len(ro), 0, ro)
-	shifted := make([]int32, len(ro))
-	for i, v := range ro {
-		shifted[i] = v - int32(lo) - 2
-	}
-	a.m64.RowOffsets, a.m32.RowOffsets = shifted, shifted
-	a.m64.Offset += lo + 2
-	a.m32.Offset += lo + 2
-	return a
-}
-
 // TestGemmATable checks products whose A has RowOffsets (overlapping,
 // repeated and unsorted rows, as a convolution's kernel gradient reads its
 // input) against the triple loop: read in place by the A-table kernel
@@ -543,7 +527,7 @@ func TestGemmATable(t *testing.T) {
 					for _, av := range []string{"A", "Aneg"} {
 						a := a
 						if av == "Aneg" {
-							a = aTableVariant(a)
+							a = negativeRows(a) // packed through its table, not read in place
 						}
 						for _, generic := range kernelsUnderTest() {
 							for v := range 4 {
@@ -560,15 +544,7 @@ func TestGemmATable(t *testing.T) {
 											defer func(d int) { directMax = d }(directMax)
 											directMax = 0
 										}
-										c32 := make([]float32, len(c0))
-										c64 := make([]float64, len(c0))
-										for i, v := range c0 {
-											c32[i], c64[i] = float32(v), v
-										}
-										GemmF32(p, m, n, k, a.m32, b.m32, MatF32{Data: c32, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
-										GemmF64(p, m, n, k, a.m64, b.m64, MatF64{Data: c64, Offset: coff, RowStride: ldc, ColStride: 1}, acc)
-										checkC(t, name+"/f32", s, want, scale, c0, coff, ldc, acc, 1e-5, func(i int) float64 { return float64(c32[i]) })
-										checkC(t, name+"/f64", s, want, scale, c0, coff, ldc, acc, 1e-12, func(i int) float64 { return c64[i] })
+										gemmBoth(t, name, p, s, &a, &b, c0, coff, ldc, acc, want, scale)
 									})
 								}
 							}
@@ -617,7 +593,7 @@ func TestGemmATableKernelUsed(t *testing.T) {
 		for _, av := range []string{"A", "Aneg"} {
 			am := a
 			if av == "Aneg" {
-				am = aTableVariant(a)
+				am = negativeRows(a)
 			}
 			var n atomic.Int64
 			kd := withATableCount(bestF32, &n)
@@ -683,7 +659,7 @@ func TestGemmATableNoAllocs(t *testing.T) {
 		b := newOperand(r, s.k, s.n, rowMajor)
 		c32 := make([]float32, s.m*s.n)
 		c64 := make([]float64, s.m*s.n)
-		for _, av := range []operand{a, aTableVariant(a)} {
+		for _, av := range []operand{a, negativeRows(a)} {
 			for _, generic := range kernelsUnderTest() {
 				withKernel(t, generic, func() {
 					f := func() {
