@@ -137,11 +137,15 @@ type benchVariant struct {
 // GEMM, with B addressed through RowOffsets and read in place by the table
 // kernel ("table") or packed ("packed"), with the same product on an im2col
 // copy of B (see rowTableConv), with a pool of GOMAXPROCS workers.
-func BenchmarkGemmF32RowTable(b *testing.B) {
+func BenchmarkGemmF32RowTable(b *testing.B) { benchVariants(b, rowTableConv) }
+
+// benchVariants benchmarks each variant of the m×n×k product that variants
+// makes, on a pool of GOMAXPROCS workers, in GFLOP/s.
+func benchVariants(b *testing.B, variants func(p *Pool) (m, n, k int, vs []benchVariant)) {
 	p := NewPool(runtime.GOMAXPROCS(0))
 	defer p.shutdown()
-	m, n, k, variants := rowTableConv(p)
-	for _, v := range variants {
+	m, n, k, vs := variants(p)
+	for _, v := range vs {
 		b.Run(v.name, func(b *testing.B) {
 			v.f()
 			for b.Loop() {
@@ -260,20 +264,7 @@ func withoutATable[T float](kd *kernelDesc[T]) *kernelDesc[T] {
 // with A read in place through RowOffsets with the same product packing A
 // and with its transpose through a ColOffsets B (see aTableGrad), with a
 // pool of GOMAXPROCS workers.
-func BenchmarkGemmF32ATable(b *testing.B) {
-	p := NewPool(runtime.GOMAXPROCS(0))
-	defer p.shutdown()
-	m, n, k, variants := aTableGrad(p)
-	for _, v := range variants {
-		b.Run(v.name, func(b *testing.B) {
-			v.f()
-			for b.Loop() {
-				v.f()
-			}
-			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-	}
-}
+func BenchmarkGemmF32ATable(b *testing.B) { benchVariants(b, aTableGrad) }
 
 // TestATableTimes times the variants of aTableGrad on one worker as
 // TestRowTableTimes does. Run with
