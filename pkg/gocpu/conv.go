@@ -56,12 +56,55 @@ type convPlan struct {
 	chunk      int // batch items per product
 	workers    int
 	wide       *widePlan // stride-1 2D convolutions: whole padded rows, see widePlan
-	// With groups: the kernel's strides of O and C and offsets of its
-	// spatial positions, and the output's strides of B and O and offsets of
-	// its positions.
+	convIO               // with groups: the kernel and output read and written through their strides
+	zeroGroup  bool      // a group reads only padding or holes: its outputs are zeros
+}
+
+// convIO addresses a convolution's kernel and output through their own
+// strides, in any axes layout: W[o][c][kp] at o·kO + c·kC + kSp[kp], out[b][o][p]
+// at b·oB + o·oO + oSp[p].
+type convIO struct {
 	kO, kC, oB, oO int
 	kSp, oSp       []int
-	zeroGroup      bool // a group reads only padding or holes: its outputs are zeros
+}
+
+func convIOOf(n *node) convIO {
+	a := n.conv.axes
+	ker := shapeOf(n, 1)
+	kStrides, oStrides := rowMajorStrides(ker.Dimensions), rowMajorStrides(n.shape.Dimensions)
+	kDims, oDims := make([]int, len(a.KernelSpatial)), make([]int, len(a.OutputSpatial))
+	for d := range kDims {
+		kDims[d], oDims[d] = ker.Dimensions[a.KernelSpatial[d]], n.shape.Dimensions[a.OutputSpatial[d]]
+	}
+	return convIO{kO: kStrides[a.KernelOutputChannels], kC: kStrides[a.KernelInputChannels],
+		kSp: spatialOffsets(kDims, a.KernelSpatial, kStrides),
+		oB:  oStrides[a.OutputBatch], oO: oStrides[a.OutputChannels],
+		oSp: spatialOffsets(oDims, a.OutputSpatial, oStrides)}
+}
+
+// paddedPlanes lays out zero-padded planes of n's input (h×w, padding
+// top/bottom/left/right): sizes, padding before and the input's spatial
+// strides; the caller sets what depends on its use (plane, offsets).
+func paddedPlanes(n *node, top, bottom, left, right int) *widePlan {
+	a := n.conv.axes
+	in := shapeOf(n, 0)
+	inStrides := rowMajorStrides(in.Dimensions)
+	h, w := in.Dimensions[a.InputSpatial[0]], in.Dimensions[a.InputSpatial[1]]
+	return &widePlan{h: h, w: w, ph: h + top + bottom, pw: w + left + right, top: top, left: left,
+		hStride: inStrides[a.InputSpatial[0]], wStride: inStrides[a.InputSpatial[1]]}
+}
+
+// itemsPerProduct is how many batch items share one product: enough for
+// about 256 columns of rowLen each, at most maxItems, and every worker
+// with as many products (64 items in chunks of 29 would leave one worker
+// 58 items and the other 6).
+func itemsPerProduct(batch, workers, rowLen, maxItems int) int {
+	chunk := max(1, min((256+rowLen-1)/rowLen, maxItems, (batch+workers-1)/workers))
+	if chunks := (batch + chunk - 1) / chunk; chunks > 1 && workers > 1 {
+		chunks = (chunks + workers - 1) / workers * workers
+		chunk = (batch + chunks - 1) / chunks
+	}
+	return chunk
 }
 
 // spatialOffsets lists, for each row-major index over dims (the spatial
@@ -217,12 +260,10 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 	cp.transposed = nT < nSegs
 	cp.groups = tapGroups(cp, hole)
 	if S == 2 && cp.groups == nil && allOnes(c.strides) && allOnes(c.inputDilations) && !cp.transposed {
-		ph := in.Dimensions[a.InputSpatial[0]] + c.paddings[0][0] + c.paddings[0][1]
-		pw := in.Dimensions[a.InputSpatial[1]] + c.paddings[1][0] + c.paddings[1][1]
 		kdh, kdw := at(c.kernelDilations, 0, 1), at(c.kernelDilations, 1, 1)
-		wp := &widePlan{h: in.Dimensions[a.InputSpatial[0]], w: in.Dimensions[a.InputSpatial[1]], ph: ph, pw: pw,
-			oh: oDims[0], ow: oDims[1], top: c.paddings[0][0], left: c.paddings[1][0],
-			hStride: inStrides[a.InputSpatial[0]], wStride: inStrides[a.InputSpatial[1]]}
+		wp := paddedPlanes(n, c.paddings[0][0], c.paddings[0][1], c.paddings[1][0], c.paddings[1][1])
+		wp.oh, wp.ow = oDims[0], oDims[1]
+		ph, pw := wp.ph, wp.pw
 		for ky := 0; ky < kDims[0]; ky++ {
 			for kx := 0; kx < kDims[1]; kx++ {
 				wp.offs = append(wp.offs, ky*kdh*pw+kx*kdw)
@@ -248,10 +289,7 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 	kOrder := append([]int{a.KernelOutputChannels, a.KernelInputChannels}, a.KernelSpatial...)
 	oStrides := rowMajorStrides(outDims)
 	if cp.groups != nil {
-		cp.kO, cp.kC = kStrides[a.KernelOutputChannels], kStrides[a.KernelInputChannels]
-		cp.kSp = spatialOffsets(kDims, a.KernelSpatial, kStrides)
-		cp.oB, cp.oO = oStrides[a.OutputBatch], oStrides[a.OutputChannels]
-		cp.oSp = spatialOffsets(oDims, a.OutputSpatial, oStrides)
+		cp.convIO = convIOOf(n)
 		for _, g := range cp.groups {
 			cp.zeroGroup = cp.zeroGroup || len(g.taps) == 0
 		}
@@ -287,15 +325,7 @@ func convStep(n *node, x, k, out int, p *plan, pool *kernels.Pool) (step, error)
 		rowLen = cp.wide.rowLen
 	}
 	colsPerItem := cp.inCh * cp.ks * rowLen
-	cp.chunk = (256 + rowLen - 1) / rowLen
-	cp.chunk = min(cp.chunk, max(1, (8<<20)/max(colsPerItem, 1)), (cp.batch+cp.workers-1)/cp.workers)
-	cp.chunk = max(cp.chunk, 1)
-	if chunks := (cp.batch + cp.chunk - 1) / cp.chunk; chunks > 1 && cp.workers > 1 {
-		// As many chunks on every worker: 64 items in chunks of 29 would
-		// leave one worker 58 items and the other 6.
-		chunks = (chunks + cp.workers - 1) / cp.workers * cp.workers
-		cp.chunk = (cp.batch + chunks - 1) / chunks
-	}
+	cp.chunk = itemsPerProduct(cp.batch, cp.workers, rowLen, max(1, (8<<20)/max(colsPerItem, 1)))
 	if cp.wide == nil {
 		cp.colsTemp = p.addTemp(n.shape.DType, cp.workers*colsPerItem*cp.chunk)
 	}

@@ -109,7 +109,6 @@ func accWideFor(n *node, cp *convPlan, p *plan) *accWide {
 		return nil
 	}
 	in, ker := shapeOf(n, 0), shapeOf(n, 1)
-	inStrides := rowMajorStrides(in.Dimensions)
 	h, w := in.Dimensions[a.InputSpatial[0]], in.Dimensions[a.InputSpatial[1]]
 	kh, kw := ker.Dimensions[a.KernelSpatial[0]], ker.Dimensions[a.KernelSpatial[1]]
 	oh, ow := n.shape.Dimensions[a.OutputSpatial[0]], n.shape.Dimensions[a.OutputSpatial[1]]
@@ -128,9 +127,8 @@ func accWideFor(n *node, cp *convPlan, p *plan) *accWide {
 	if ph < oh+kh-1 || pw < ow+kw-1 || kh*pw < 64 {
 		return nil
 	}
-	aw := &accWide{kh: kh, kw: kw, kLen: kh * pw, plan: widePlan{h: h, w: w, ph: ph, pw: pw, oh: oh, ow: ow,
-		top: pads[0], left: pads[2], hStride: inStrides[a.InputSpatial[0]], wStride: inStrides[a.InputSpatial[1]],
-		plane: ph*pw + ow}}
+	aw := &accWide{kh: kh, kw: kw, kLen: kh * pw, plan: *paddedPlanes(n, pads[0], pads[1], pads[2], pads[3])}
+	aw.plan.oh, aw.plan.ow, aw.plan.plane = oh, ow, ph*pw+ow
 	aw.colOff = make([]int32, cp.batch*cp.positions)
 	for b := 0; b < cp.batch; b++ {
 		for q := 0; q < cp.positions; q++ {

@@ -15,14 +15,12 @@ import (
 // are written to their places in the output. No hole is multiplied and
 // nothing is gathered.
 type dilPlan struct {
-	wp               *widePlan // the real input's padded planes
-	classes          []*dilClass
-	kO, kC           int   // the kernel's strides of O and C
-	kSp              []int // offsets of the kernel's spatial positions
-	oB, oO           int   // the output's strides of B and O
-	zeroClass        bool  // a phase has no taps: its outputs are zeros
-	subTemp          int   // the phases' sub-kernels, [O][C·taps] each
-	prodTemp, maxRow int   // workers × O × chunk × maxRow, the longest phase's row
+	wp      *widePlan // the real input's padded planes
+	classes []*dilClass
+	convIO
+	zeroClass        bool // a phase has no taps: its outputs are zeros
+	subTemp          int  // the phases' sub-kernels, [O][C·taps] each
+	prodTemp, maxRow int  // workers × O × chunk × maxRow, the longest phase's row
 	chunk            int
 }
 
@@ -52,9 +50,7 @@ func dilFor(n *node, cp *convPlan, p *plan) *dilPlan {
 		}
 	}
 	in, ker := shapeOf(n, 0), shapeOf(n, 1)
-	inStrides, kStrides := rowMajorStrides(in.Dimensions), rowMajorStrides(ker.Dimensions)
 	outDims := n.shape.Dimensions
-	oStrides := rowMajorStrides(outDims)
 	d := [2]int{max(c.inputDilations[0], 1), max(c.inputDilations[1], 1)}
 	size := [2]int{in.Dimensions[a.InputSpatial[0]], in.Dimensions[a.InputSpatial[1]]}
 	kd := [2]int{ker.Dimensions[a.KernelSpatial[0]], ker.Dimensions[a.KernelSpatial[1]]}
@@ -87,12 +83,10 @@ func dilFor(n *node, cp *convPlan, p *plan) *dilPlan {
 			phases[ax] = append(phases[ax], ap)
 		}
 	}
-	wp := &widePlan{h: size[0], w: size[1], ph: lo[0] + hi[0], pw: lo[1] + hi[1], top: lo[0], left: lo[1],
-		hStride: inStrides[a.InputSpatial[0]], wStride: inStrides[a.InputSpatial[1]]}
+	wp := paddedPlanes(n, lo[0], hi[0]-size[0], lo[1], hi[1]-size[1])
 	wp.plane = wp.ph*wp.pw + wp.pw
-	dp := &dilPlan{wp: wp, kO: kStrides[a.KernelOutputChannels], kC: kStrides[a.KernelInputChannels],
-		kSp: spatialOffsets(kd[:], a.KernelSpatial, kStrides), oB: oStrides[a.OutputBatch], oO: oStrides[a.OutputChannels]}
-	oSp := spatialOffsets(od[:], a.OutputSpatial, oStrides)
+	dp := &dilPlan{wp: wp, convIO: convIOOf(n)}
+	oSp := dp.oSp
 	sub := 0
 	for pa := 0; pa < d[0]; pa++ {
 		for pb := 0; pb < d[1]; pb++ {
@@ -144,11 +138,7 @@ func dilFor(n *node, cp *convPlan, p *plan) *dilPlan {
 	}
 	// Items per product, as for wide rows: about 256 columns, as many
 	// chunks on every worker.
-	dp.chunk = max(1, min((256+dp.maxRow-1)/dp.maxRow, (cp.batch+cp.workers-1)/cp.workers))
-	if chunks := (cp.batch + dp.chunk - 1) / dp.chunk; chunks > 1 && cp.workers > 1 {
-		chunks = (chunks + cp.workers - 1) / cp.workers * cp.workers
-		dp.chunk = (cp.batch + chunks - 1) / chunks
-	}
+	dp.chunk = itemsPerProduct(cp.batch, cp.workers, dp.maxRow, cp.batch)
 	for _, cl := range dp.classes {
 		cl.colOff = make([]int32, dp.chunk*cl.rowLen)
 		for j := 0; j < dp.chunk; j++ {
